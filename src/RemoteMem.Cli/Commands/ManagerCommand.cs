@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using RemoteMem.Cli.Internal;
+using RemoteMem.Services;
+using RemoteMem.Services.Manager;
+
+namespace RemoteMem.Cli.Commands;
+
+/// <summary>`remotemem manager`: the cluster's registry of donors and leases.</summary>
+internal static class ManagerCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string?>("--listen") { Description = "host:port to listen on (default 0.0.0.0:7600; port 0 picks a free one)." };
+        var heartbeat = new Option<string?>("--heartbeat-interval") { Description = "How often donors report (default 1s)." };
+        var donorTimeout = new Option<string?>("--donor-timeout") { Description = "Silence after which a donor is declared dead (default 5s)." };
+        var leaseTtl = new Option<string?>("--lease-ttl") { Description = "Default lease lifetime between renewals (default 30s)." };
+        var stripe = new Option<string?>("--stripe-size") { Description = "Default stripe size (default 1MiB)." };
+        var command = new Command("manager", "Run the cluster manager: donor registry, failure detection, placement and leases.")
+        {
+            listen, heartbeat, donorTimeout, leaseTtl, stripe, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>
+            {
+                ["Manager:Listen"] = parse.GetValue(listen),
+                ["Manager:StripeSize"] = parse.GetValue(stripe),
+            };
+            try
+            {
+                if (parse.GetValue(heartbeat) is { } h) overrides["Manager:HeartbeatInterval"] = Duration.ToConfig(h);
+                if (parse.GetValue(donorTimeout) is { } t) overrides["Manager:DonorTimeout"] = Duration.ToConfig(t);
+                if (parse.GetValue(leaseTtl) is { } l) overrides["Manager:LeaseTtl"] = Duration.ToConfig(l);
+            }
+            catch (FormatException ex)
+            {
+                await Console.Error.WriteLineAsync("remotemem manager: " + ex.Message);
+                return 2;
+            }
+
+            var builder = ServiceHost.CreateBuilder(parse, overrides);
+            builder.Services.AddRemoteMemManager(builder.Configuration);
+            using var host = builder.Build();
+            return await ServiceHost.RunAsync(host, h =>
+            {
+                var service = h.Services.GetRequiredService<ManagerService>();
+                Console.Out.WriteLine($"READY manager {service.Endpoint}");
+                Console.Out.Flush();
+                return Task.CompletedTask;
+            });
+        });
+        return command;
+    }
+}

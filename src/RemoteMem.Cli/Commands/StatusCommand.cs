@@ -1,0 +1,76 @@
+using System.CommandLine;
+using RemoteMem.Client;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+using Spectre.Console;
+
+namespace RemoteMem.Cli.Commands;
+
+/// <summary>`remotemem status`: the donors and leases of a running cluster.</summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var manager = new Option<string>("--manager") { Description = "The manager's host:port.", DefaultValueFactory = _ => "127.0.0.1:7600" };
+        var json = new Option<bool>("--json") { Description = "Print the raw report as JSON." };
+        var command = new Command("status", "Show the cluster's donors (address, offered and leased bytes, cores, health) and leases.")
+        {
+            manager, json, Internal.ServiceHost.SecretFileOption,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            StatusReport report;
+            try
+            {
+                await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions
+                {
+                    Manager = parse.GetValue(manager)!,
+                    SecretFile = parse.GetValue(Internal.ServiceHost.SecretFileOption),
+                    ControlRetries = 1,
+                    ControlTimeout = TimeSpan.FromSeconds(5),
+                }, cancellationToken);
+                report = await client.GetStatusAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is RemoteMemException or InvalidOperationException or FormatException or FileNotFoundException)
+            {
+                await Console.Error.WriteLineAsync("remotemem status: " + ex.Message);
+                return 1;
+            }
+
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(report.ToJson());
+                return 0;
+            }
+
+            Render(report);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Render(StatusReport report)
+    {
+        var donors = new Table().Title($"Donors of {report.ManagerEndpoint}");
+        foreach (var column in new[] { "id", "name", "endpoint", "node", "health", "offered", "leased", "resident", "cores", "gpus", "segments", "last heartbeat" })
+            donors.AddColumn(column);
+        foreach (var d in report.Donors)
+        {
+            var health = d.Health switch { DonorHealth.Alive => "[green]alive[/]", DonorHealth.Dead => "[red]dead[/]", _ => "[grey]left[/]" };
+            donors.AddRow(d.Id.ToString(), Markup.Escape(d.Name), Markup.Escape(d.Endpoint), Markup.Escape(d.Node), health,
+                ByteSize.Format(d.OfferedBytes), ByteSize.Format(d.LeasedBytes), ByteSize.Format(d.ResidentBytes),
+                d.Cores.ToString(), d.Gpus.ToString(), d.Segments.ToString(), $"{d.LastHeartbeatMsAgo} ms ago");
+        }
+
+        AnsiConsole.Write(donors);
+        var leases = new Table().Title("Leases");
+        foreach (var column in new[] { "id", "size", "stripe", "donors", "expires in", "state" }) leases.AddColumn(column);
+        foreach (var l in report.Leases)
+        {
+            leases.AddRow(l.Id.ToString(), ByteSize.Format(l.Bytes), ByteSize.Format(l.StripeSize), string.Join(",", l.DonorIds),
+                $"{l.ExpiresInMs / 1000.0:0.0} s", l.Lost ? "[red]lost[/]: " + Markup.Escape(l.LostReason ?? "") : "[green]active[/]");
+        }
+
+        AnsiConsole.Write(leases);
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using RemoteMem.Cli.Commands;
+
+var root = new RootCommand("RemoteMem: lend the idle memory of HPC nodes to applications that need it.");
+root.Subcommands.Add(ManagerCommand.Create());
+root.Subcommands.Add(DonorCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SecretCommand.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using RemoteMem.Client.Internal;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Client;
+
+/// <summary>
+/// A leased range of remote memory, possibly striped over several donors (invisible to the caller).
+/// Thread-safe: many reads and writes may run at once; overlapping writes from different threads
+/// land in an unspecified order, as with local memory. Dispose it to release the lease.
+/// </summary>
+public sealed class RemoteAllocation : IAsyncDisposable
+{
+    private readonly RemoteMemClient _client;
+    private SegmentTarget[] _targets;
+    private long _expiresUnixMs;
+    private string? _lostReason;
+    private int _disposed;
+
+    internal RemoteAllocation(RemoteMemClient client, LeaseGrant grant, bool autoRenew)
+    {
+        _client = client;
+        LeaseId = grant.LeaseId;
+        Length = (long)grant.Bytes;
+        StripeSize = (int)grant.StripeSize;
+        AutoRenew = autoRenew;
+        _targets = Targets(grant);
+        _expiresUnixMs = grant.ExpiresUnixMs;
+        TtlMs = Math.Max(1, grant.ExpiresUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>The manager's id of the lease behind this allocation.</summary>
+    public ulong LeaseId { get; }
+
+    /// <summary>Size in bytes; valid offsets are [0, Length).</summary>
+    public long Length { get; }
+
+    /// <summary>Bytes per stripe: byte i lives on donor (i / StripeSize) % DonorCount.</summary>
+    public int StripeSize { get; }
+
+    /// <summary>Number of donors the allocation is striped over.</summary>
+    public int DonorCount => Volatile.Read(ref _targets).Length;
+
+    /// <summary>The donor endpoints, in stripe order.</summary>
+    public IReadOnlyList<string> Donors => Volatile.Read(ref _targets).Select(t => t.Endpoint).ToArray();
+
+    /// <summary>When the lease expires unless renewed (the client renews it automatically).</summary>
+    public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _expiresUnixMs));
+
+    /// <summary>True once the data is known to be gone; every access then throws <see cref="LeaseLostException"/>.</summary>
+    public bool IsLost => Volatile.Read(ref _lostReason) is not null;
+
+    internal bool AutoRenew { get; }
+
+    private long TtlMs { get; }
+
+    internal long RenewDueUnixMs => Interlocked.Read(ref _expiresUnixMs) - TtlMs * 2 / 3;
+
+    /// <summary>Reads <c>destination.Length</c> bytes starting at <paramref name="offset"/>.</summary>
+    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        CheckRange(offset, destination.Length);
+        if (destination.IsEmpty) return;
+        using var pin = destination.Pin();
+        await TransferAsync(write: false, offset, Address(pin), destination.Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <paramref name="source"/> starting at <paramref name="offset"/>; complete means stored on every donor involved.</summary>
+    public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    {
+        CheckRange(offset, source.Length);
+        if (source.IsEmpty) return;
+        using var pin = source.Pin();
+        await TransferAsync(write: true, offset, Address(pin), source.Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocking <see cref="ReadAsync"/>.</summary>
+    public unsafe void Read(long offset, Span<byte> destination)
+    {
+        CheckRange(offset, destination.Length);
+        if (destination.IsEmpty) return;
+        fixed (byte* p = destination) Wait(TransferAsync(write: false, offset, (nint)p, destination.Length, CancellationToken.None));
+    }
+
+    /// <summary>Blocking <see cref="WriteAsync"/>.</summary>
+    public unsafe void Write(long offset, ReadOnlySpan<byte> source)
+    {
+        CheckRange(offset, source.Length);
+        if (source.IsEmpty) return;
+        fixed (byte* p = source) Wait(TransferAsync(write: true, offset, (nint)p, source.Length, CancellationToken.None));
+    }
+
+    private static void Wait(ValueTask task)
+    {
+        if (task.IsCompletedSuccessfully) return;
+        task.AsTask().GetAwaiter().GetResult();
+    }
+
+    private static unsafe nint Address(MemoryHandle pin) => (nint)pin.Pointer;
+
+    private void CheckRange(long offset, int count)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (offset < 0 || offset > Length || count > Length - offset)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, +{count}) is outside the allocation's {Length} bytes.");
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask TransferAsync(bool write, long offset, nint local, long length, CancellationToken cancellationToken)
+    {
+        long deadline = Environment.TickCount64 + (long)_client.Options.DataTimeout.TotalMilliseconds;
+        while (true)
+        {
+            ThrowIfLost(null);
+            Exception? failure;
+            try
+            {
+                await StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _targets), StripeSize, write, offset, local, length, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (Errors.IsConnectionFailure(ex))
+            {
+                failure = ex;
+            }
+            catch (WireException ex) when (ex.Code is ErrorCode.CapabilityExpired or ErrorCode.CapabilityRevoked)
+            {
+                // The lease may have been renewed or lost since this request's capability was read: ask the manager.
+                failure = ex;
+            }
+            catch (WireException ex)
+            {
+                throw Errors.FromWire(ex, LeaseId);
+            }
+
+            await RecoverAsync(failure, deadline, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After a failed request: asks the manager whether the lease still stands. Lost: throws
+    /// <see cref="LeaseLostException"/>. Standing: waits briefly so the caller retries (one-sided reads
+    /// and writes are idempotent), until the data timeout, then throws <see cref="DonorUnreachableException"/>.
+    /// </summary>
+    private async Task RecoverAsync(Exception failure, long deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            UpdateGrant(await _client.RenewAsync(LeaseId, cancellationToken).ConfigureAwait(false));
+        }
+        catch (LeaseLostException ex)
+        {
+            MarkLost(ex.Message);
+            ThrowIfLost(failure);
+        }
+        catch (ManagerUnreachableException)
+        {
+            // The manager cannot tell us; keep trying the donor until the deadline.
+        }
+
+        if (failure is WireException { Code: ErrorCode.CapabilityRevoked } && Environment.TickCount64 > deadline)
+            throw Errors.FromWire((WireException)failure, LeaseId);
+        if (Environment.TickCount64 > deadline)
+        {
+            var endpoint = (failure as ConnectionFailedException)?.Endpoint ?? "a donor";
+            throw new DonorUnreachableException(endpoint,
+                $"Lease {LeaseId}: {endpoint} did not answer for {_client.Options.DataTimeout.TotalSeconds:0.#} s and the manager still lists it: {failure.Message}", failure);
+        }
+
+        await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ThrowIfLost(Exception? inner)
+    {
+        var reason = Volatile.Read(ref _lostReason);
+        if (reason is not null) throw new LeaseLostException(LeaseId, $"Lease {LeaseId} is lost: {reason}", inner);
+    }
+
+    internal void UpdateGrant(LeaseGrant grant)
+    {
+        Volatile.Write(ref _targets, Targets(grant));
+        Interlocked.Exchange(ref _expiresUnixMs, grant.ExpiresUnixMs);
+    }
+
+    internal void MarkLost(string reason) => Interlocked.CompareExchange(ref _lostReason, reason, null);
+
+    private static SegmentTarget[] Targets(LeaseGrant grant) =>
+        grant.Segments.Select(s => new SegmentTarget(s.DataEndpoint, s.Capability)).ToArray();
+
+    /// <summary>Releases the lease: the donors zero the memory and may lease it to others.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            await _client.ReleaseAsync(this).ConfigureAwait(false);
+        }
+        catch (RemoteMemException)
+        {
+            // The manager is unreachable: the lease lapses at expiry instead.
+        }
+    }
+}

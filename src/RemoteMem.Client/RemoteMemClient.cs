@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using RemoteMem.Client.Internal;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Client;
+
+/// <summary>
+/// A connection to a RemoteMem cluster: leases remote memory from its manager and moves data to and
+/// from the donors that hold it. Create one per process, hold it and reuse it; it is thread-safe and
+/// its connections are long-lived and shared by every allocation. It renews the leases of live
+/// allocations in the background.
+/// </summary>
+public sealed class RemoteMemClient : IAsyncDisposable
+{
+    private readonly ControlChannel _control;
+    private readonly ConcurrentDictionary<ulong, RemoteAllocation> _allocations = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _renewLoop;
+
+    private RemoteMemClient(RemoteMemClientOptions options, ClusterSecret secret)
+    {
+        Options = options;
+        _control = new ControlChannel(options.Manager, secret, options);
+        _control.LeaseLost += e =>
+        {
+            if (_allocations.TryGetValue(e.LeaseId, out var allocation)) allocation.MarkLost(e.Reason);
+        };
+        Transport = new TcpSegmentTransport(secret, options.Transport(options.DataTimeout), options.Logger);
+        _renewLoop = RenewLoopAsync();
+    }
+
+    internal RemoteMemClientOptions Options { get; }
+
+    internal ISegmentTransport Transport { get; }
+
+    /// <summary>Connects to the manager (and fails fast if it cannot be reached or refuses the secret).</summary>
+    public static async Task<RemoteMemClient> ConnectAsync(RemoteMemClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Endpoints.Split(options.Manager);
+        var client = new RemoteMemClient(options, options.ResolveSecret());
+        try
+        {
+            await client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Leases <paramref name="bytes"/> bytes of remote memory, striped over donors as
+    /// <paramref name="options"/> asks. The memory reads as zeros until written. Dispose the allocation
+    /// to give it back; an allocation that is dropped without disposal lapses when its lease expires.
+    /// </summary>
+    public async Task<RemoteAllocation> AllocateAsync(long bytes, AllocationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        options ??= new AllocationOptions();
+        if (options.StripeCount is < 0 or > WireLimits.MaxSegmentsPerLease)
+            throw new ArgumentOutOfRangeException(nameof(options), options.StripeCount, $"StripeCount must be between 0 (automatic) and {WireLimits.MaxSegmentsPerLease}.");
+        if (options.StripeSize != 0 && (options.StripeSize < 4096 || (options.StripeSize & (options.StripeSize - 1)) != 0))
+            throw new ArgumentOutOfRangeException(nameof(options), options.StripeSize, "StripeSize must be 0 (manager's default) or a power of two of at least 4096.");
+        var request = new LeaseRequest((ulong)bytes, (ushort)options.StripeCount, (uint)options.StripeSize,
+            (uint)(options.LeaseTtl?.TotalMilliseconds ?? 0), Rights.ReadWrite);
+        byte[] reply;
+        try
+        {
+            reply = await _control.CallAsync(Opcode.LeaseRequest, request.Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WireException ex)
+        {
+            throw Errors.FromWire(ex);
+        }
+
+        var grant = LeaseGrant.Decode(reply);
+        var allocation = new RemoteAllocation(this, grant, options.AutoRenew);
+        _allocations[grant.LeaseId] = allocation;
+        return allocation;
+    }
+
+    /// <summary>The cluster as the manager sees it: donors and leases.</summary>
+    public async Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return StatusReport.Decode(await _control.CallAsync(Opcode.Status, [], idempotent: true, cancellationToken).ConfigureAwait(false));
+        }
+        catch (WireException ex)
+        {
+            throw Errors.FromWire(ex);
+        }
+    }
+
+    internal async Task<LeaseGrant> RenewAsync(ulong leaseId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return LeaseGrant.Decode(await _control.CallAsync(Opcode.LeaseRenew, new LeaseId(leaseId).Encode(), idempotent: true, cancellationToken).ConfigureAwait(false));
+        }
+        catch (WireException ex)
+        {
+            throw Errors.FromWire(ex, leaseId);
+        }
+    }
+
+    internal async Task ReleaseAsync(RemoteAllocation allocation)
+    {
+        _allocations.TryRemove(allocation.LeaseId, out _);
+        try
+        {
+            await _control.CallAsync(Opcode.LeaseRelease, new LeaseId(allocation.LeaseId).Encode(), idempotent: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (WireException ex) when (ex.Code is ErrorCode.LeaseNotFound)
+        {
+            // Already gone (expired, or a retried release whose first attempt landed).
+        }
+    }
+
+    private async Task RenewLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                foreach (var allocation in _allocations.Values)
+                {
+                    if (!allocation.AutoRenew || allocation.IsLost || now < allocation.RenewDueUnixMs) continue;
+                    try
+                    {
+                        allocation.UpdateGrant(await RenewAsync(allocation.LeaseId, _stopping.Token).ConfigureAwait(false));
+                    }
+                    catch (LeaseLostException ex)
+                    {
+                        allocation.MarkLost(ex.Message);
+                        _allocations.TryRemove(allocation.LeaseId, out _);
+                    }
+                    catch (RemoteMemException)
+                    {
+                        // Manager unreachable: try again on the next tick, until the lease expires.
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Stops renewing (leases lapse at expiry unless their allocations were disposed) and closes every connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        await _renewLoop.ConfigureAwait(false);
+        await Transport.DisposeAsync().ConfigureAwait(false);
+        await _control.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Logging;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+
+namespace RemoteMem.Client;
+
+/// <summary>Settings of a <see cref="RemoteMemClient"/>.</summary>
+public sealed class RemoteMemClientOptions
+{
+    /// <summary>The manager's endpoint, host:port. Required.</summary>
+    public string Manager { get; set; } = "";
+
+    /// <summary>The cluster secret. When null, it is read from <see cref="SecretFile"/> or the REMOTEMEM_SECRET environment variable.</summary>
+    public ClusterSecret? Secret { get; set; }
+
+    /// <summary>Path of the cluster secret file.</summary>
+    public string? SecretFile { get; set; }
+
+    /// <summary>Time limit of one control-plane call (allocate, renew, release, status) attempt.</summary>
+    public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retries of idempotent control-plane calls (renew, release, status), with exponential backoff and jitter.</summary>
+    public int ControlRetries { get; set; } = 3;
+
+    /// <summary>
+    /// How long a data request may go unanswered, and how long the client keeps trying a donor that
+    /// stopped answering before it gives up with <see cref="DonorUnreachableException"/> (or
+    /// <see cref="LeaseLostException"/> as soon as the manager confirms the donor is gone).
+    /// </summary>
+    public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Requests in flight per donor connection.</summary>
+    public int MaxInFlightPerDonor { get; set; } = 256;
+
+    /// <summary>Largest frame; transfers are split to fit.</summary>
+    public int MaxFrameSize { get; set; } = WireLimits.DefaultMaxFrameSize;
+
+    /// <summary>Optional logger for connection events.</summary>
+    public ILogger? Logger { get; set; }
+
+    internal ClusterSecret ResolveSecret() =>
+        Secret ?? ClusterSecret.Resolve(SecretFile, null)
+        ?? throw new InvalidOperationException($"No cluster secret: set RemoteMemClientOptions.Secret or SecretFile, or the {ClusterSecret.EnvironmentVariable} environment variable.");
+
+    internal TransportOptions Transport(TimeSpan requestTimeout) => new()
+    {
+        MaxFrameSize = MaxFrameSize,
+        MaxInFlight = MaxInFlightPerDonor,
+        RequestTimeout = requestTimeout,
+        ConnectTimeout = ControlTimeout < TimeSpan.FromSeconds(5) ? ControlTimeout : TimeSpan.FromSeconds(5),
+    };
+}
+
+/// <summary>How to lay out one allocation.</summary>
+public sealed class AllocationOptions
+{
+    /// <summary>Donors to stripe over; 0 lets the manager choose (as many as useful, most free memory first).</summary>
+    public int StripeCount { get; set; }
+
+    /// <summary>Bytes per stripe (a power of two, at least 4 KiB); 0 for the manager's default (1 MiB).</summary>
+    public int StripeSize { get; set; }
+
+    /// <summary>Lease lifetime between renewals; null for the manager's default. The client renews at a third of it.</summary>
+    public TimeSpan? LeaseTtl { get; set; }
+
+    /// <summary>Renew the lease automatically while the allocation is alive (default). Turn off only to let a lease lapse on purpose.</summary>
+    public bool AutoRenew { get; set; } = true;
+}

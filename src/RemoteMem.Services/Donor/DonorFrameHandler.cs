@@ -1,0 +1,124 @@
+using System.Buffers;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace RemoteMem.Services.Donor;
+
+/// <summary>
+/// Serves a donor's frames: one-sided data requests (no user code runs) and the manager's segment
+/// control. Data requests complete synchronously on the connection's loop and allocate nothing.
+/// </summary>
+internal sealed class DonorFrameHandler(DonorCore core, ILogger logger) : IFrameHandler
+{
+    /// <summary>The last capability this connection verified: a client reuses one per segment, so the HMAC runs once per segment, not per request.</summary>
+    private sealed class VerifiedCapability
+    {
+        public readonly byte[] Bytes = new byte[Capability.Size];
+        public bool Valid;
+    }
+
+    public void OnFrame(FrameConnection connection, in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        switch (header.Opcode)
+        {
+            case Opcode.Read:
+            case Opcode.ReadVector:
+            case Opcode.Write:
+            case Opcode.WriteVector:
+                HandleData(connection, header, payload);
+                break;
+            case Opcode.SegmentAllocate:
+            {
+                RequireManager(connection, header.Opcode);
+                var request = SegmentAllocate.Decode(payload.ToArray());
+                connection.Respond(header, core.Allocate(request.LeaseId, request.Length).Encode());
+                break;
+            }
+
+            case Opcode.SegmentFree:
+            {
+                RequireManager(connection, header.Opcode);
+                core.Free(SegmentFree.Decode(payload.ToArray()).SegmentId);
+                connection.Respond(header, ReadOnlySpan<byte>.Empty);
+                break;
+            }
+
+            default:
+                throw new WireException(ErrorCode.UnknownOpcode, $"A donor does not serve opcode 0x{(byte)header.Opcode:x2}.");
+        }
+    }
+
+    private static void RequireManager(FrameConnection connection, Opcode opcode)
+    {
+        if (connection.Role != PeerRole.Manager)
+            throw new WireException(ErrorCode.NotPermitted, $"{opcode} is accepted only from the manager.");
+    }
+
+    private void HandleData(FrameConnection connection, in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        Span<byte> prefix = stackalloc byte[DataRequest.MaxPrefixSize];
+        int available = (int)Math.Min(payload.Length, prefix.Length);
+        if (available < Capability.Size)
+            throw new WireException(ErrorCode.MalformedFrame, "Malformed data request: shorter than a capability.");
+        payload.Slice(0, available).CopyTo(prefix);
+        prefix = prefix[..available];
+
+        Span<WireRange> ranges = stackalloc WireRange[WireLimits.MaxVectorRanges];
+        int count = DataRequest.ReadPrefix(prefix, (int)payload.Length, header.Opcode, out var capability, ranges, out int prefixLength);
+        ranges = ranges[..count];
+
+        bool isWrite = header.Opcode is Opcode.Write or Opcode.WriteVector;
+        var cache = connection.State as VerifiedCapability ?? (VerifiedCapability)(connection.State = new VerifiedCapability());
+        var capabilityBytes = prefix[..Capability.Size];
+        bool macVerified = cache.Valid && capabilityBytes.SequenceEqual(cache.Bytes);
+
+        var code = core.Authorize(capability, macVerified, isWrite ? Rights.Write : Rights.Read, ranges, out var segment, out var reason);
+        if (code != ErrorCode.Ok)
+        {
+            if (code is ErrorCode.CapabilityInvalid) cache.Valid = false;
+            DonorLog.Refused(logger, header.Opcode, connection.RemoteEndPoint, code, reason);
+            connection.RespondError(header, code, reason ?? code.ToString());
+            return;
+        }
+
+        if (!macVerified)
+        {
+            capabilityBytes.CopyTo(cache.Bytes);
+            cache.Valid = true;
+        }
+
+        try
+        {
+            if (isWrite)
+            {
+                var data = payload.Slice(prefixLength);
+                foreach (var range in ranges)
+                {
+                    data.Slice(0, range.Length).CopyTo(core.Memory(segment!, range));
+                    data = data.Slice(range.Length);
+                }
+
+                connection.Respond(header, ReadOnlySpan<byte>.Empty);
+            }
+            else
+            {
+                long total = 0;
+                foreach (var range in ranges) total += range.Length;
+                if (total > connection.MaxFrameSize - FrameHeader.Size)
+                {
+                    connection.RespondError(header, ErrorCode.FrameTooLarge, $"Reading {total} bytes would exceed the agreed frame size of {connection.MaxFrameSize}.");
+                    return;
+                }
+
+                var writer = connection.BeginResponse(header, (int)total);
+                foreach (var range in ranges) writer.Write(core.Memory(segment!, range));
+            }
+        }
+        finally
+        {
+            segment!.Exit();
+        }
+    }
+}

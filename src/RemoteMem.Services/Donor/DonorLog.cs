@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+using RemoteMem.Wire;
+
+namespace RemoteMem.Services.Donor;
+
+internal static partial class DonorLog
+{
+    [LoggerMessage(2001, LogLevel.Debug, "Segment {SegmentId} of lease {LeaseId} allocated at pool offset {Offset}, {Length} bytes")]
+    public static partial void SegmentAllocated(ILogger logger, ulong segmentId, ulong leaseId, long offset, long length);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Segment {SegmentId} of lease {LeaseId} freed and zeroed")]
+    public static partial void SegmentFreed(ILogger logger, ulong segmentId, ulong leaseId);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Refused {Opcode} from {Remote}: {Code}, {Reason}")]
+    public static partial void Refused(ILogger logger, Opcode opcode, string? remote, ErrorCode code, string? reason);
+
+    [LoggerMessage(2004, LogLevel.Information, "Donor serving {Offered} on {Endpoint}")]
+    public static partial void Listening(ILogger logger, string offered, string endpoint);
+
+    [LoggerMessage(2005, LogLevel.Information, "Registered with manager {Manager} as donor {DonorId}")]
+    public static partial void Registered(ILogger logger, string manager, ulong donorId);
+
+    [LoggerMessage(2006, LogLevel.Warning, "Lost the manager {Manager}: {Reason}; retrying")]
+    public static partial void ManagerUnreachable(ILogger logger, string manager, string reason);
+
+    [LoggerMessage(2007, LogLevel.Information, "Donor stopping: finishing in-flight requests, then leaving the cluster")]
+    public static partial void Stopping(ILogger logger);
+}

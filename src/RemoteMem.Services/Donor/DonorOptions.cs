@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+
+namespace RemoteMem.Services.Donor;
+
+/// <summary>Donor settings (configuration section "Donor"; command-line options of `remotemem donor`).</summary>
+public sealed class DonorOptions
+{
+    public const string Section = "Donor";
+
+    /// <summary>The manager's endpoint, host:port. Required.</summary>
+    public string? Manager { get; set; }
+
+    /// <summary>Where to listen for clients and the manager: host:port (port 0 picks a free one).</summary>
+    public string Listen { get; set; } = "0.0.0.0:7601";
+
+    /// <summary>The endpoint clients should use; defaults to the listen address, or this host's name when listening on all interfaces.</summary>
+    public string? Advertise { get; set; }
+
+    /// <summary>Memory to donate, with units: "16GiB". Committed only as it is leased and written.</summary>
+    public string Memory { get; set; } = "1GiB";
+
+    /// <summary>Cores offered for functions; 0 means all of this node's.</summary>
+    public int Cores { get; set; }
+
+    /// <summary>GPUs offered for functions.</summary>
+    public int Gpus { get; set; }
+
+    /// <summary>A name for status displays; defaults to host:port.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The node this donor runs on (replicas never share one); defaults to the host name.</summary>
+    public string? Node { get; set; }
+
+    /// <summary>How long a stop waits for in-flight requests.</summary>
+    public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    public long MemoryBytes => ByteSize.Parse(Memory);
+}
+
+internal sealed class DonorOptionsValidator : IValidateOptions<DonorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DonorOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Manager))
+            errors.Add("Donor:Manager is not set: pass --manager HOST:PORT (the endpoint `remotemem manager` listens on).");
+        else if (!TryEndpoint(options.Manager))
+            errors.Add($"Donor:Manager '{options.Manager}' is not host:port.");
+        if (!TryEndpoint(options.Listen))
+            errors.Add($"Donor:Listen '{options.Listen}' is not host:port (e.g. 0.0.0.0:7601).");
+        if (options.Advertise is not null && !TryEndpoint(options.Advertise))
+            errors.Add($"Donor:Advertise '{options.Advertise}' is not host:port.");
+        if (!ByteSize.TryParse(options.Memory, out long bytes))
+            errors.Add($"Donor:Memory '{options.Memory}' is not a size: use e.g. 512MiB or 16GiB.");
+        else if (bytes < 1 << 20)
+            errors.Add($"Donor:Memory {options.Memory} is below the minimum of 1MiB.");
+        if (options.Cores < 0) errors.Add("Donor:Cores must not be negative.");
+        if (options.Gpus < 0) errors.Add("Donor:Gpus must not be negative.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool TryEndpoint(string value)
+    {
+        try
+        {
+            Endpoints.Split(value);
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using RemoteMem.Transport;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Services.Manager.Internal;
+
+/// <summary>The manager's view of one donor. Guarded by the manager's lock.</summary>
+internal sealed class DonorRecord
+{
+    public required ulong Id { get; init; }
+    public required string Name { get; set; }
+    public required string Node { get; set; }
+    public required string Endpoint { get; set; }
+    public required long OfferedBytes { get; set; }
+    public int Cores { get; set; }
+    public int Gpus { get; set; }
+    public DonorHealth Health { get; set; } = DonorHealth.Alive;
+    public long LastHeartbeatTicks { get; set; }
+    public long LeasedBytes { get; set; }
+    public long ResidentBytes { get; set; }
+    public int Segments { get; set; }
+
+    /// <summary>The manager's own connection to the donor, for segment control; also its fastest failure detector.</summary>
+    public FrameClient? Admin { get; set; }
+
+    public long Available => OfferedBytes - LeasedBytes;
+}

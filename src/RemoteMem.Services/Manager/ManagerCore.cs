@@ -1,0 +1,410 @@
+using Microsoft.Extensions.Logging;
+using RemoteMem.Services.Manager.Internal;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Services.Manager;
+
+/// <summary>
+/// The manager's state and decisions, independent of the host: donor registry and failure detection,
+/// placement, leases with expiry, and capability signing.
+/// </summary>
+public sealed class ManagerCore : IAsyncDisposable
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<ulong, DonorRecord> _donors = [];
+    private readonly Dictionary<ulong, LeaseRecord> _leases = [];
+    private readonly ManagerOptions _options;
+    private readonly ClusterSecret _secret;
+    private readonly CapabilityAuthority _authority;
+    private readonly TransportOptions _transport;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private ulong _nextDonorId;
+    private ulong _nextLeaseId;
+
+    public ManagerCore(ManagerOptions options, ClusterSecret secret, TransportOptions transport, ILogger logger, TimeProvider? time = null)
+    {
+        _options = options;
+        _secret = secret;
+        _authority = new CapabilityAuthority(secret);
+        _transport = transport;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The endpoint shown in status reports.</summary>
+    public string Endpoint { get; set; } = "";
+
+    private long NowUnixMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private long NowTicks => Environment.TickCount64;
+
+    // ---- donors -------------------------------------------------------------------------------
+
+    public async Task<DonorRegisterReply> RegisterDonorAsync(DonorRegister request)
+    {
+        if (request.OfferedBytes == 0 || request.OfferedBytes > long.MaxValue)
+            throw new WireException(ErrorCode.InvalidArgument, "A donor must offer a positive number of bytes.");
+        Endpoints.Split(request.DataEndpoint);
+        DonorRecord record;
+        lock (_lock)
+        {
+            if (request.PreviousDonorId != 0 && _donors.TryGetValue(request.PreviousDonorId, out var known) && known.Health == DonorHealth.Alive)
+            {
+                record = known;
+                record.LastHeartbeatTicks = NowTicks;
+            }
+            else
+            {
+                record = new DonorRecord
+                {
+                    Id = ++_nextDonorId,
+                    Name = request.Name,
+                    Node = request.Node,
+                    Endpoint = request.DataEndpoint,
+                    OfferedBytes = (long)request.OfferedBytes,
+                    Cores = request.Cores,
+                    Gpus = request.Gpus,
+                    LastHeartbeatTicks = NowTicks,
+                };
+                _donors[record.Id] = record;
+            }
+        }
+
+        // Answer only once the manager can reach the donor's data endpoint, so a registered donor is placeable.
+        if (record.Admin is not { IsConnected: true }) await ConnectAdminAsync(record);
+        if (record.Health != DonorHealth.Alive)
+            throw new WireException(ErrorCode.UnknownDonor, $"The manager cannot reach {record.Endpoint}; check --listen/--advertise.");
+        ManagerLog.DonorRegistered(_logger, record.Id, record.Name, record.Endpoint, record.OfferedBytes, record.Cores);
+        return new DonorRegisterReply(record.Id, (int)_options.HeartbeatInterval.TotalMilliseconds);
+    }
+
+    public void Heartbeat(DonorHeartbeat beat)
+    {
+        lock (_lock)
+        {
+            if (!_donors.TryGetValue(beat.DonorId, out var donor) || donor.Health != DonorHealth.Alive)
+                throw new WireException(ErrorCode.UnknownDonor, $"Donor {beat.DonorId} is not registered (or was declared dead); register again.");
+            donor.LastHeartbeatTicks = NowTicks;
+            donor.ResidentBytes = (long)beat.ResidentBytes;
+            donor.Segments = (int)beat.SegmentCount;
+        }
+    }
+
+    public void Deregister(DonorDeregister request) =>
+        MarkDown(request.DonorId, DonorHealth.Left, string.IsNullOrEmpty(request.Reason) ? "donor left" : request.Reason);
+
+    /// <summary>
+    /// The manager keeps a connection to every donor: it carries segment control, and its loss is the
+    /// quickest sign a donor died (a killed process resets its sockets at once). On loss one reconnect
+    /// is tried; if that fails, the donor is declared dead without waiting for the heartbeat timeout.
+    /// </summary>
+    private async Task ConnectAdminAsync(DonorRecord donor)
+    {
+        try
+        {
+            var admin = await FrameClient.ConnectAsync(donor.Endpoint, _secret, PeerRole.Manager, _transport, _logger);
+            FrameClient? old;
+            lock (_lock)
+            {
+                old = donor.Admin;
+                donor.Admin = admin;
+            }
+
+            if (old is not null) await old.DisposeAsync();
+            admin.Closed += reason => _ = OnAdminLostAsync(donor, admin);
+        }
+        catch (Exception ex) when (ex is ConnectionFailedException or WireException)
+        {
+            MarkDown(donor.Id, DonorHealth.Dead, "manager cannot reach its data endpoint: " + ex.Message);
+        }
+    }
+
+    private async Task OnAdminLostAsync(DonorRecord donor, FrameClient lost)
+    {
+        lock (_lock)
+        {
+            if (donor.Admin != lost || donor.Health != DonorHealth.Alive) return;
+            donor.Admin = null;
+        }
+
+        await Task.Delay(100);
+        await ConnectAdminAsync(donor);
+    }
+
+    private void MarkDown(ulong donorId, DonorHealth health, string reason)
+    {
+        List<LeaseRecord> lost;
+        FrameClient? admin;
+        DonorRecord? donor;
+        lock (_lock)
+        {
+            if (!_donors.TryGetValue(donorId, out donor) || donor.Health != DonorHealth.Alive) return;
+            donor.Health = health;
+            admin = donor.Admin;
+            donor.Admin = null;
+            lost = _leases.Values.Where(l => l.LostReason is null && l.Segments.Any(s => s.DonorId == donorId)).ToList();
+            foreach (var lease in lost) lease.LostReason = $"donor {donorId} ({donor.Endpoint}) {(health == DonorHealth.Dead ? "died" : "left")}: {reason}";
+        }
+
+        ManagerLog.DonorDown(_logger, donorId, donor.Endpoint, health.ToString().ToLowerInvariant(), reason, lost.Count);
+        if (admin is not null) _ = admin.DisposeAsync().AsTask();
+        foreach (var lease in lost)
+        {
+            _ = lease.Owner?.SendEventAsync(Opcode.LeaseLostEvent, new LeaseLostEvent(lease.Id, lease.LostReason!).Encode());
+            // The surviving segments of a lost lease are useless to the client: reclaim them now.
+            _ = FreeSegmentsAsync(lease, survivorsOnly: true);
+        }
+    }
+
+    /// <summary>Declares silent donors dead and reclaims expired leases. Called periodically.</summary>
+    public async Task SweepAsync()
+    {
+        long now = NowTicks;
+        long nowMs = NowUnixMs;
+        List<ulong> silent;
+        List<LeaseRecord> expired;
+        lock (_lock)
+        {
+            silent = _donors.Values
+                .Where(d => d.Health == DonorHealth.Alive && now - d.LastHeartbeatTicks > (long)_options.DonorTimeout.TotalMilliseconds)
+                .Select(d => d.Id).ToList();
+            expired = _leases.Values.Where(l => l.ExpiresUnixMs <= nowMs).ToList();
+            foreach (var lease in expired) _leases.Remove(lease.Id);
+        }
+
+        foreach (var id in silent) MarkDown(id, DonorHealth.Dead, $"no heartbeat for {_options.DonorTimeout.TotalSeconds:0.#} s");
+        foreach (var lease in expired)
+        {
+            ManagerLog.LeaseEnded(_logger, lease.Id, "expired without renewal");
+            await FreeSegmentsAsync(lease, survivorsOnly: false);
+        }
+    }
+
+    // ---- leases -------------------------------------------------------------------------------
+
+    public async Task<LeaseGrant> RequestLeaseAsync(LeaseRequest request, FrameConnection? owner, CancellationToken cancellationToken = default)
+    {
+        if (request.Bytes == 0) throw new WireException(ErrorCode.InvalidArgument, "A lease must be for at least one byte.");
+        if (request.Rights == Rights.None || (request.Rights & ~Rights.ReadWrite) != 0)
+            throw new WireException(ErrorCode.InvalidArgument, $"Rights {request.Rights} are not valid; ask for Read, Write or both.");
+        uint stripe = request.StripeSize == 0 ? (uint)_options.StripeSizeBytes : request.StripeSize;
+        if (stripe < 4096 || (stripe & (stripe - 1)) != 0 || stripe > WireLimits.AbsoluteMaxFrameSize)
+            throw new WireException(ErrorCode.InvalidArgument, $"Stripe size {stripe} must be a power of two between 4096 and {WireLimits.AbsoluteMaxFrameSize}.");
+        var ttl = request.TtlMs == 0 ? _options.LeaseTtl : TimeSpan.FromMilliseconds(request.TtlMs);
+        if (ttl > _options.MaxLeaseTtl)
+            throw new WireException(ErrorCode.InvalidArgument, $"A lease lifetime of {ttl} exceeds the manager's maximum of {_options.MaxLeaseTtl}.");
+
+        ulong stripes = (request.Bytes + stripe - 1) / stripe;
+        List<DonorRecord> candidates;
+        ulong leaseId;
+        lock (_lock)
+        {
+            candidates = _donors.Values.Where(d => d.Health == DonorHealth.Alive && d.Admin is not null)
+                .OrderByDescending(d => d.Available).ToList();
+            leaseId = ++_nextLeaseId;
+        }
+
+        if (candidates.Count == 0)
+            throw Refuse(request.Bytes, ErrorCode.NoDonors, "No donor is alive; start one with `remotemem donor --manager HOST:PORT`.");
+        int wanted = request.StripeCount != 0 ? request.StripeCount : Math.Min(_options.DefaultStripeCount, candidates.Count);
+        if (wanted > candidates.Count)
+            throw Refuse(request.Bytes, ErrorCode.InsufficientCapacity, $"Asked to stripe over {wanted} donors, but only {candidates.Count} are alive.");
+        int count = (int)Math.Min((ulong)wanted, stripes);
+        if (count > WireLimits.MaxSegmentsPerLease)
+            throw Refuse(request.Bytes, ErrorCode.InvalidArgument, $"A lease spans at most {WireLimits.MaxSegmentsPerLease} donors.");
+        var lengths = StripeLayout.SegmentLengths(request.Bytes, stripe, count);
+
+        // Place the largest segments first on the donors with the most room; a donor that cannot hold
+        // its share (fragmentation, a race with another lease) is skipped for the next candidate.
+        var placed = new List<PlacedSegment>(count);
+        var next = 0;
+        try
+        {
+            for (int k = 0; k < count; k++)
+            {
+                PlacedSegment? segment = null;
+                while (segment is null && next < candidates.Count)
+                {
+                    var donor = candidates[next++];
+                    segment = await TryAllocateAsync(donor, leaseId, lengths[k], cancellationToken);
+                }
+
+                if (segment is null)
+                    throw Refuse(request.Bytes, ErrorCode.InsufficientCapacity,
+                        $"Not enough free memory: could place {k} of {count} segments of {ByteSize.Format((long)lengths[0])}; total free {ByteSize.Format(candidates.Sum(c => c.Available))} on {candidates.Count} donor(s).");
+                placed.Add(segment);
+            }
+        }
+        catch
+        {
+            await FreeAsync(placed);
+            throw;
+        }
+
+        var lease = new LeaseRecord
+        {
+            Id = leaseId,
+            Bytes = request.Bytes,
+            StripeSize = stripe,
+            Rights = request.Rights,
+            Ttl = ttl,
+            Segments = placed,
+            ExpiresUnixMs = NowUnixMs + (long)ttl.TotalMilliseconds,
+            Owner = owner,
+        };
+        lock (_lock) _leases[leaseId] = lease;
+        ManagerLog.LeaseGranted(_logger, leaseId, request.Bytes, count, stripe);
+        return Grant(lease);
+    }
+
+    private WireException Refuse(ulong bytes, ErrorCode code, string reason)
+    {
+        ManagerLog.LeaseRefused(_logger, bytes, reason);
+        return new WireException(code, reason);
+    }
+
+    private async Task<PlacedSegment?> TryAllocateAsync(DonorRecord donor, ulong leaseId, ulong length, CancellationToken cancellationToken)
+    {
+        FrameClient? admin;
+        lock (_lock)
+        {
+            if (donor.Health != DonorHealth.Alive || donor.Available < (long)length) return null;
+            admin = donor.Admin;
+            donor.LeasedBytes += (long)length; // reserve before the await, so concurrent leases see it
+        }
+
+        if (admin is not null)
+        {
+            try
+            {
+                var reply = SegmentAllocateReply.Decode(await admin.CallAsync(Opcode.SegmentAllocate, new SegmentAllocate(leaseId, length).Encode(), cancellationToken));
+                return new PlacedSegment(donor.Id, donor.Endpoint, reply.SegmentId, reply.PoolOffset, length);
+            }
+            catch (Exception ex) when (ex is WireException or ConnectionFailedException)
+            {
+                ManagerLog.LeaseRefused(_logger, length, $"donor {donor.Id}: {ex.Message}");
+            }
+        }
+
+        lock (_lock) donor.LeasedBytes -= (long)length;
+        return null;
+    }
+
+    public LeaseGrant Renew(ulong leaseId, FrameConnection? owner)
+    {
+        lock (_lock)
+        {
+            if (!_leases.TryGetValue(leaseId, out var lease))
+                throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} does not exist (released, or expired before renewal).");
+            if (lease.LostReason is not null)
+                throw new WireException(ErrorCode.LeaseLost, $"Lease {leaseId} is lost: {lease.LostReason}.");
+            lease.ExpiresUnixMs = NowUnixMs + (long)lease.Ttl.TotalMilliseconds;
+            if (owner is not null) lease.Owner = owner;
+            return Grant(lease);
+        }
+    }
+
+    public async Task ReleaseAsync(ulong leaseId)
+    {
+        LeaseRecord? lease;
+        lock (_lock)
+        {
+            if (!_leases.Remove(leaseId, out lease))
+                throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} does not exist.");
+        }
+
+        ManagerLog.LeaseEnded(_logger, leaseId, "released");
+        await FreeSegmentsAsync(lease, survivorsOnly: lease.LostReason is not null);
+    }
+
+    private LeaseGrant Grant(LeaseRecord lease)
+    {
+        var segments = new SegmentGrant[lease.Segments.Count];
+        for (int i = 0; i < segments.Length; i++)
+        {
+            var s = lease.Segments[i];
+            var capability = _authority.Sign(new Capability
+            {
+                LeaseId = lease.Id,
+                DonorId = s.DonorId,
+                SegmentId = s.SegmentId,
+                PoolOffset = s.PoolOffset,
+                Length = s.Length,
+                ExpiresUnixMs = lease.ExpiresUnixMs,
+                Rights = lease.Rights,
+            });
+            segments[i] = new SegmentGrant(s.Endpoint, capability);
+        }
+
+        return new LeaseGrant(lease.Id, lease.Bytes, lease.StripeSize, lease.ExpiresUnixMs, segments);
+    }
+
+    private Task FreeSegmentsAsync(LeaseRecord lease, bool survivorsOnly)
+    {
+        List<PlacedSegment> segments;
+        lock (_lock)
+        {
+            segments = lease.Segments.Where(s => !survivorsOnly || (_donors.TryGetValue(s.DonorId, out var d) && d.Health == DonorHealth.Alive)).ToList();
+        }
+
+        return FreeAsync(segments);
+    }
+
+    private async Task FreeAsync(IEnumerable<PlacedSegment> segments)
+    {
+        foreach (var segment in segments)
+        {
+            FrameClient? admin;
+            lock (_lock)
+            {
+                if (segment.Freed || !_donors.TryGetValue(segment.DonorId, out var donor)) continue;
+                segment.Freed = true;
+                donor.LeasedBytes -= (long)segment.Length;
+                admin = donor.Health == DonorHealth.Alive ? donor.Admin : null;
+            }
+
+            if (admin is null) continue;
+            try
+            {
+                await admin.CallAsync(Opcode.SegmentFree, new SegmentFree(segment.SegmentId).Encode());
+            }
+            catch (Exception ex) when (ex is WireException or ConnectionFailedException)
+            {
+                ManagerLog.FreeFailed(_logger, segment.SegmentId, segment.DonorId, ex.Message);
+            }
+        }
+    }
+
+    // ---- status -------------------------------------------------------------------------------
+
+    public StatusReport Status()
+    {
+        long now = NowTicks;
+        long nowMs = NowUnixMs;
+        lock (_lock)
+        {
+            var donors = _donors.Values.OrderBy(d => d.Id).Select(d => new DonorStatus(
+                d.Id, d.Name, d.Node, d.Endpoint, d.Health, d.OfferedBytes, d.LeasedBytes, d.ResidentBytes,
+                d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks)).ToList();
+            var leases = _leases.Values.OrderBy(l => l.Id).Select(l => new LeaseStatus(
+                l.Id, (long)l.Bytes, (int)l.StripeSize, l.Segments.Select(s => s.DonorId).ToList(),
+                l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason)).ToList();
+            return new StatusReport(Endpoint, nowMs, donors, leases);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<FrameClient> admins;
+        lock (_lock)
+        {
+            admins = _donors.Values.Select(d => d.Admin).OfType<FrameClient>().ToList();
+            foreach (var d in _donors.Values) d.Admin = null;
+        }
+
+        foreach (var admin in admins) await admin.DisposeAsync();
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace RemoteMem.Services.Manager;
+
+internal static partial class ManagerLog
+{
+    [LoggerMessage(3001, LogLevel.Information, "Donor {DonorId} ({Name}) registered: {Endpoint}, {Offered} bytes, {Cores} cores")]
+    public static partial void DonorRegistered(ILogger logger, ulong donorId, string name, string endpoint, long offered, int cores);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Donor {DonorId} ({Endpoint}) declared {Health}: {Reason}; {Leases} lease(s) lost")]
+    public static partial void DonorDown(ILogger logger, ulong donorId, string endpoint, string health, string reason, int leases);
+
+    [LoggerMessage(3003, LogLevel.Information, "Lease {LeaseId} granted: {Bytes} bytes over {Segments} donor(s), stripe {Stripe}")]
+    public static partial void LeaseGranted(ILogger logger, ulong leaseId, ulong bytes, int segments, uint stripe);
+
+    [LoggerMessage(3004, LogLevel.Information, "Lease {LeaseId} {Why}; its segments are being reclaimed")]
+    public static partial void LeaseEnded(ILogger logger, ulong leaseId, string why);
+
+    [LoggerMessage(3005, LogLevel.Warning, "Could not free segment {SegmentId} on donor {DonorId}: {Reason}")]
+    public static partial void FreeFailed(ILogger logger, ulong segmentId, ulong donorId, string reason);
+
+    [LoggerMessage(3006, LogLevel.Information, "Manager listening on {Endpoint}")]
+    public static partial void Listening(ILogger logger, string endpoint);
+
+    [LoggerMessage(3007, LogLevel.Warning, "Lease request for {Bytes} bytes refused: {Reason}")]
+    public static partial void LeaseRefused(ILogger logger, ulong bytes, string reason);
+}

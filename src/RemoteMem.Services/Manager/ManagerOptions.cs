@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+
+namespace RemoteMem.Services.Manager;
+
+/// <summary>Manager settings (configuration section "Manager"; command-line options of `remotemem manager`).</summary>
+public sealed class ManagerOptions
+{
+    public const string Section = "Manager";
+
+    /// <summary>Where to listen for donors and clients: host:port (port 0 picks a free one).</summary>
+    public string Listen { get; set; } = "0.0.0.0:7600";
+
+    /// <summary>How often donors report.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A donor silent this long is declared dead and its leases lost.</summary>
+    public TimeSpan DonorTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Lease lifetime when the client does not ask for one; clients renew at a third of it.</summary>
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest lease lifetime a client may ask for.</summary>
+    public TimeSpan MaxLeaseTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Default stripe size (bytes per donor before moving to the next), with units.</summary>
+    public string StripeSize { get; set; } = "1MiB";
+
+    /// <summary>Default number of donors a large allocation is striped over (fewer when fewer are alive).</summary>
+    public int DefaultStripeCount { get; set; } = 8;
+
+    public int StripeSizeBytes => (int)ByteSize.Parse(StripeSize);
+}
+
+internal sealed class ManagerOptionsValidator : IValidateOptions<ManagerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ManagerOptions options)
+    {
+        var errors = new List<string>();
+        try { Endpoints.Split(options.Listen); }
+        catch (FormatException) { errors.Add($"Manager:Listen '{options.Listen}' is not host:port (e.g. 0.0.0.0:7600)."); }
+        if (options.HeartbeatInterval <= TimeSpan.Zero) errors.Add("Manager:HeartbeatInterval must be positive.");
+        if (options.DonorTimeout <= options.HeartbeatInterval)
+            errors.Add($"Manager:DonorTimeout ({options.DonorTimeout}) must be longer than Manager:HeartbeatInterval ({options.HeartbeatInterval}), or live donors would be declared dead.");
+        if (options.LeaseTtl <= TimeSpan.Zero || options.LeaseTtl > options.MaxLeaseTtl)
+            errors.Add("Manager:LeaseTtl must be positive and at most Manager:MaxLeaseTtl.");
+        if (!ByteSize.TryParse(options.StripeSize, out long stripe) || stripe < 4096 || stripe > WireLimits.AbsoluteMaxFrameSize || (stripe & (stripe - 1)) != 0)
+            errors.Add($"Manager:StripeSize '{options.StripeSize}' must be a power of two between 4KiB and 64MiB.");
+        if (options.DefaultStripeCount < 1) errors.Add("Manager:DefaultStripeCount must be at least 1.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,419 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RemoteMem.Transport.Internal;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Transport;
+
+/// <summary>
+/// One authenticated connection to a manager or donor, shared by many concurrent callers: requests are
+/// matched to responses by request id, so many are in flight and answers may come in any order. Hold
+/// it and reuse it; it is thread-safe. When the connection fails, every pending request fails with
+/// <see cref="ConnectionFailedException"/> and <see cref="IsConnected"/> turns false; make a new one.
+/// </summary>
+public sealed class FrameClient : IAsyncDisposable
+{
+    private readonly SocketPipe _pipe;
+    private readonly PendingRequest[] _slots;
+    private readonly Stack<int> _free;
+    private readonly SemaphoreSlim _slotsAvailable;
+    private readonly Channel<PendingRequest> _sendQueue;
+    private readonly TransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly Task _sendLoop;
+    private readonly Task _receiveLoop;
+    private readonly Timer _deadlineTimer;
+    private readonly long _timeoutTicks;
+    private Exception? _closedReason;
+    private int _closed;
+
+    private FrameClient(SocketPipe pipe, string endpoint, Handshake.Agreement agreement, TransportOptions options, ILogger logger)
+    {
+        _pipe = pipe;
+        Endpoint = endpoint;
+        Version = agreement.Version;
+        MaxFrameSize = agreement.MaxFrameSize;
+        _options = options;
+        _logger = logger;
+        _slots = new PendingRequest[options.MaxInFlight];
+        _free = new Stack<int>(options.MaxInFlight);
+        for (int i = options.MaxInFlight - 1; i >= 0; i--)
+        {
+            _slots[i] = new PendingRequest(i);
+            _free.Push(i);
+        }
+
+        _slotsAvailable = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        _sendQueue = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        _timeoutTicks = (long)options.RequestTimeout.TotalMilliseconds;
+        _sendLoop = SendLoopAsync();
+        _receiveLoop = ReceiveLoopAsync();
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 4, 10, 1000));
+        _deadlineTimer = new Timer(static state => ((FrameClient)state!).CheckDeadlines(), this, period, period);
+    }
+
+    /// <summary>The remote endpoint, host:port.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The protocol version agreed in the handshake.</summary>
+    public byte Version { get; }
+
+    /// <summary>The largest frame both sides accept.</summary>
+    public int MaxFrameSize { get; }
+
+    /// <summary>Largest data payload of one request or answer (frame size less header and request prefix).</summary>
+    public int MaxDataPerRequest => MaxFrameSize - FrameHeader.Size - DataRequest.MaxPrefixSize;
+
+    public bool IsConnected => Volatile.Read(ref _closed) == 0;
+
+    /// <summary>Raised on a thread-pool thread for each unsolicited event frame (e.g. lease lost).</summary>
+    public event Action<FrameHeader, byte[]>? EventReceived;
+
+    /// <summary>Raised once when the connection fails or closes.</summary>
+    public event Action<Exception>? Closed;
+
+    /// <summary>Connects, runs the handshake (version, frame size, mutual authentication) and starts the loops.</summary>
+    public static async Task<FrameClient> ConnectAsync(string endpoint, ClusterSecret secret, PeerRole role, TransportOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        SocketPipe? pipe = null;
+        try
+        {
+            var address = await Endpoints.ResolveAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+            pipe = new SocketPipe(socket, options.MaxFrameSize);
+            var agreement = await Handshake.RunClientAsync(pipe, secret, role, options.MaxFrameSize, endpoint, timeout.Token).ConfigureAwait(false);
+            return new FrameClient(pipe, endpoint, agreement, options, logger ?? NullLogger.Instance);
+        }
+        catch (Exception ex)
+        {
+            if (pipe is not null) await pipe.DisposeAsync().ConfigureAwait(false);
+            else socket.Dispose();
+            if (ex is WireException) throw;
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                throw new ConnectionFailedException(endpoint, $"no connection and handshake within {options.ConnectTimeout.TotalSeconds:0.#} s", ex);
+            if (ex is SocketException or IOException)
+                throw new ConnectionFailedException(endpoint, ex.Message, ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A control-plane call: sends <paramref name="payload"/> and returns the answer's payload.
+    /// An error answer throws <see cref="WireException"/> with its code.
+    /// </summary>
+    public async Task<byte[]> CallAsync(Opcode opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        if (payload.Length > MaxFrameSize - FrameHeader.Size)
+            throw new ArgumentException($"Payload of {payload.Length} bytes exceeds the frame limit.", nameof(payload));
+        var slot = await AcquireAsync(cancellationToken).ConfigureAwait(false);
+        slot.Opcode = opcode;
+        slot.ControlPayload = payload;
+        try
+        {
+            Submit(slot, synchronous: false);
+            await slot.AsValueTask().ConfigureAwait(false);
+            return slot.ResponsePayload ?? [];
+        }
+        finally
+        {
+            Release(slot);
+        }
+    }
+
+    /// <summary>
+    /// Sends one data request (Read, Write, ReadVector or WriteVector) for the ranges in <paramref name="ops"/>,
+    /// all in the segment that <paramref name="capability"/> names, and completes when it is answered.
+    /// Allocation-free in steady state.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ExecuteAsync(Opcode opcode, Capability capability, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default)
+    {
+        ValidateData(opcode, ops.Span);
+        var slot = await AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            FillData(slot, opcode, capability, ops.Span);
+            Submit(slot, synchronous: false);
+            await slot.AsValueTask().ConfigureAwait(false);
+        }
+        finally
+        {
+            Release(slot);
+        }
+    }
+
+    /// <summary>The blocking form of <see cref="ExecuteAsync"/>, for <c>Span</c> callers.</summary>
+    public void Execute(Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
+    {
+        ValidateData(opcode, ops);
+        ThrowIfClosed();
+        if (!_slotsAvailable.Wait(_options.RequestTimeout))
+            throw new ConnectionFailedException(Endpoint, $"no request slot became free within {_options.RequestTimeout.TotalSeconds:0.#} s");
+        var slot = TakeSlot();
+        try
+        {
+            FillData(slot, opcode, capability, ops);
+            Submit(slot, synchronous: true);
+            slot.WaitSynchronously();
+        }
+        finally
+        {
+            Release(slot);
+        }
+    }
+
+    private void ValidateData(Opcode opcode, ReadOnlySpan<IoOp> ops)
+    {
+        if (ops.IsEmpty || ops.Length > WireLimits.MaxVectorRanges)
+            throw new ArgumentException($"A data request carries 1 to {WireLimits.MaxVectorRanges} ranges.", nameof(ops));
+        if (opcode is Opcode.Read or Opcode.Write && ops.Length != 1)
+            throw new ArgumentException($"{opcode} carries exactly one range; use the vector form for more.", nameof(ops));
+        long total = 0;
+        foreach (var op in ops)
+        {
+            if (op.Length < 0 || op.RemoteOffset < 0) throw new ArgumentOutOfRangeException(nameof(ops), "Negative offset or length.");
+            total += op.Length;
+        }
+
+        if (total > MaxDataPerRequest)
+            throw new ArgumentException($"A data request moves at most {MaxDataPerRequest} bytes; this one asked for {total}.", nameof(ops));
+        if (opcode is not (Opcode.Read or Opcode.Write or Opcode.ReadVector or Opcode.WriteVector))
+            throw new ArgumentException($"{opcode} is not a data opcode.", nameof(opcode));
+    }
+
+    private static void FillData(PendingRequest slot, Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
+    {
+        Span<WireRange> ranges = stackalloc WireRange[ops.Length];
+        for (int i = 0; i < ops.Length; i++)
+        {
+            ranges[i] = new WireRange((ulong)ops[i].RemoteOffset, (uint)ops[i].Length);
+            slot.Ops[i] = ops[i];
+        }
+
+        slot.Opcode = opcode;
+        slot.OpCount = ops.Length;
+        slot.WritesOps = opcode is Opcode.Write or Opcode.WriteVector;
+        slot.ReadsOps = !slot.WritesOps;
+        slot.PrefixLength = DataRequest.WritePrefix(slot.Prefix, opcode, capability, ranges);
+    }
+
+    private async ValueTask<PendingRequest> AcquireAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        await _slotsAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return TakeSlot();
+    }
+
+    private PendingRequest TakeSlot()
+    {
+        lock (_free) return _slots[_free.Pop()];
+    }
+
+    private void Submit(PendingRequest slot, bool synchronous)
+    {
+        ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
+        slot.Arm(id, synchronous, Environment.TickCount64 + _timeoutTicks);
+        _sendQueue.Writer.TryWrite(slot);
+        if (Volatile.Read(ref _closed) != 0) slot.TryFail(ClosedError());
+    }
+
+    private void Release(PendingRequest slot)
+    {
+        slot.Reset();
+        lock (_free) _free.Push(slot.Index);
+        _slotsAvailable.Release();
+    }
+
+    private async Task SendLoopAsync()
+    {
+        await Task.Yield();
+        var reader = _sendQueue.Reader;
+        var output = _pipe.Output;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var slot))
+                {
+                    if (!slot.TryTransition(PendingRequest.Pending, PendingRequest.Sending)) continue; // already failed
+                    WriteRequest(output, slot);
+                    slot.TryTransition(PendingRequest.Sending, PendingRequest.Pending);
+                }
+
+                var flush = await output.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted) break;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
+        {
+            Close(new ConnectionFailedException(Endpoint, "sending failed: " + ex.Message, ex));
+        }
+    }
+
+    private unsafe void WriteRequest(PipeWriter output, PendingRequest slot)
+    {
+        var header = new FrameHeader(slot.PayloadLength, Version, slot.Opcode, slot.RequestId, ErrorCode.Ok, FrameFlags.None);
+        header.Write(output.GetSpan(FrameHeader.Size));
+        output.Advance(FrameHeader.Size);
+        if (slot.PrefixLength > 0) output.Write(slot.Prefix.AsSpan(0, slot.PrefixLength));
+        if (!slot.ControlPayload.IsEmpty) output.Write(slot.ControlPayload.Span);
+        if (slot.WritesOps)
+        {
+            for (int i = 0; i < slot.OpCount; i++)
+            {
+                var op = slot.Ops[i];
+                output.Write(new ReadOnlySpan<byte>((void*)op.Local, op.Length));
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        await Task.Yield();
+        var input = _pipe.Input;
+        Exception closeReason = new ConnectionFailedException(Endpoint, "the peer closed the connection");
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (true)
+                {
+                    var status = FrameParser.TryRead(ref buffer, MaxFrameSize, out var header, out var payload, out var error);
+                    if (status == FrameParser.Result.NeedMoreData) break;
+                    if (status == FrameParser.Result.Fatal)
+                        throw new WireException(error, $"{Endpoint} sent an invalid frame ({error}).");
+                    Deliver(header, payload);
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception ex)
+        {
+            closeReason = ex is ConnectionFailedException ? ex : new ConnectionFailedException(Endpoint, ex.Message, ex);
+        }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+            Close(closeReason);
+        }
+    }
+
+    private void Deliver(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        if (header.IsEvent)
+        {
+            var handler = EventReceived;
+            if (handler is not null)
+            {
+                var copy = payload.ToArray();
+                var frame = header;
+                ThreadPool.QueueUserWorkItem(_ => handler(frame, copy));
+            }
+
+            return;
+        }
+
+        int index = (int)(uint)header.RequestId;
+        if (!header.IsResponse || index >= _slots.Length || _slots[index].RequestId != header.RequestId
+            || !_slots[index].TryTransition(PendingRequest.Pending, PendingRequest.Delivering))
+            throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered request {header.RequestId:x}, which is not pending.");
+
+        var slot = _slots[index];
+        if (header.Status != ErrorCode.Ok)
+        {
+            slot.CompleteDelivery(new WireException(header.Status, ErrorPayload.Decode(header.Status, payload.ToArray())));
+            return;
+        }
+
+        if (slot.ReadsOps)
+        {
+            if (payload.Length != slot.ExpectedResponseLength)
+            {
+                slot.CompleteDelivery(new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered a read of {slot.ExpectedResponseLength} bytes with {payload.Length}."));
+                return;
+            }
+
+            Scatter(slot, payload);
+        }
+        else if (slot.WritesOps)
+        {
+            // A write is answered with an empty payload.
+        }
+        else
+        {
+            slot.ResponsePayload = payload.ToArray();
+        }
+
+        slot.CompleteDelivery(null);
+    }
+
+    private static unsafe void Scatter(PendingRequest slot, ReadOnlySequence<byte> payload)
+    {
+        for (int i = 0; i < slot.OpCount; i++)
+        {
+            var op = slot.Ops[i];
+            var part = payload.Slice(0, op.Length);
+            part.CopyTo(new Span<byte>((void*)op.Local, op.Length));
+            payload = payload.Slice(op.Length);
+        }
+    }
+
+    private void CheckDeadlines()
+    {
+        if (Volatile.Read(ref _closed) != 0) return;
+        long now = Environment.TickCount64;
+        foreach (var slot in _slots)
+        {
+            int state = slot.State;
+            if ((state == PendingRequest.Pending || state == PendingRequest.Sending) && now > slot.DeadlineTicks)
+            {
+                Log.RequestTimedOut(_logger, Endpoint, slot.Opcode, _options.RequestTimeout.TotalSeconds);
+                // The answer may still arrive and would land in memory the caller has reused: the
+                // connection must go, and with it every request on it.
+                Close(new ConnectionFailedException(Endpoint, $"{slot.Opcode} request not answered within {_options.RequestTimeout.TotalSeconds:0.#} s"));
+                return;
+            }
+        }
+    }
+
+    private void Close(Exception reason)
+    {
+        if (Interlocked.CompareExchange(ref _closedReason, reason, null) is not null) return;
+        Volatile.Write(ref _closed, 1);
+        _deadlineTimer.Dispose();
+        _sendQueue.Writer.TryComplete();
+        _pipe.Abort();
+        foreach (var slot in _slots) slot.TryFail(reason);
+        while (_sendQueue.Reader.TryRead(out var queued)) queued.TryFail(reason);
+        try { Closed?.Invoke(reason); } catch (Exception ex) { Log.CloseHandlerFailed(_logger, Endpoint, ex); }
+    }
+
+    private Exception ClosedError() => _closedReason ?? new ConnectionFailedException(Endpoint, "the connection is closed");
+
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _closed) != 0) throw ClosedError();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close(new ConnectionFailedException(Endpoint, "the connection was closed by this process"));
+        await _pipe.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_sendLoop, _receiveLoop).ConfigureAwait(false);
+        _slotsAvailable.Dispose();
+    }
+}

@@ -1,0 +1,150 @@
+using System.Threading.Tasks.Sources;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Transport.Internal;
+
+/// <summary>
+/// One request slot of a <see cref="FrameClient"/>: pooled, reset on return, so a request in steady
+/// state allocates nothing. The slot carries what the send loop must write and where the receive loop
+/// must put the answer, and completes either an awaiter (<see cref="IValueTaskSource"/>) or a blocked
+/// synchronous caller.
+/// </summary>
+internal sealed class PendingRequest : IValueTaskSource
+{
+    // State machine. Free -> Pending (caller) -> Sending (send loop copies the caller's memory) -> Pending
+    // -> Delivering (receive loop copies into the caller's memory) -> Completed -> Free (caller).
+    // A failure moves Pending -> Completed only, so no loop ever touches caller memory after the caller woke.
+    public const int Free = 0, Pending = 1, Completed = 2, Delivering = 3, Sending = 4;
+
+    private readonly object _gate = new();
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private int _state;
+    private bool _synchronous;
+    private Exception? _error;
+
+    public PendingRequest(int index)
+    {
+        Index = index;
+    }
+
+    public int Index { get; }
+
+    public uint Generation;
+    public ulong RequestId;
+    public Opcode Opcode;
+    public readonly byte[] Prefix = new byte[DataRequest.MaxPrefixSize];
+    public int PrefixLength;
+    public ReadOnlyMemory<byte> ControlPayload;
+    public readonly IoOp[] Ops = new IoOp[WireLimits.MaxVectorRanges];
+    public int OpCount;
+    public bool WritesOps;
+    public bool ReadsOps;
+    public long DeadlineTicks;
+    public byte[]? ResponsePayload;
+
+    public int State => Volatile.Read(ref _state);
+
+    public short Version => _core.Version;
+
+    public void Arm(ulong requestId, bool synchronous, long deadlineTicks)
+    {
+        RequestId = requestId;
+        _synchronous = synchronous;
+        DeadlineTicks = deadlineTicks;
+        _error = null;
+        ResponsePayload = null;
+        Volatile.Write(ref _state, Pending);
+    }
+
+    public int PayloadLength
+    {
+        get
+        {
+            long length = PrefixLength + ControlPayload.Length;
+            if (WritesOps)
+                for (int i = 0; i < OpCount; i++) length += Ops[i].Length;
+            return checked((int)length);
+        }
+    }
+
+    public long ExpectedResponseLength
+    {
+        get
+        {
+            long length = 0;
+            for (int i = 0; i < OpCount; i++) length += Ops[i].Length;
+            return length;
+        }
+    }
+
+    public bool TryTransition(int from, int to) => Interlocked.CompareExchange(ref _state, to, from) == from;
+
+    /// <summary>Completes a pending request with an error; a no-op if the receive loop already owns it.</summary>
+    public bool TryFail(Exception error)
+    {
+        // Wait out a send loop that is copying from the caller's buffer: it takes microseconds and never blocks.
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _state) == Sending) spinner.SpinOnce();
+        if (!TryTransition(Pending, Completed)) return false;
+        _error = error;
+        Signal();
+        return true;
+    }
+
+    /// <summary>Called by the receive loop after it moved the slot to Delivering and filled it.</summary>
+    public void CompleteDelivery(Exception? error)
+    {
+        _error = error;
+        Volatile.Write(ref _state, Completed);
+        Signal();
+    }
+
+    private void Signal()
+    {
+        if (_synchronous)
+        {
+            lock (_gate) Monitor.PulseAll(_gate);
+        }
+        else
+        {
+            _core.SetResult(true);
+        }
+    }
+
+    /// <summary>Blocks a synchronous caller until the slot completes; throws its error.</summary>
+    public void WaitSynchronously()
+    {
+        lock (_gate)
+        {
+            while (Volatile.Read(ref _state) != Completed) Monitor.Wait(_gate);
+        }
+
+        if (_error is not null) throw _error;
+    }
+
+    /// <summary>Returns the slot to the pool's free state; the caller then hands the index back.</summary>
+    public void Reset()
+    {
+        ControlPayload = default;
+        OpCount = 0;
+        WritesOps = ReadsOps = false;
+        PrefixLength = 0;
+        Generation++;
+        if (!_synchronous) _core.Reset();
+        Volatile.Write(ref _state, Free);
+    }
+
+    public ValueTask AsValueTask() => new(this, _core.Version);
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        _core.GetResult(token);
+        if (_error is not null) throw _error;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

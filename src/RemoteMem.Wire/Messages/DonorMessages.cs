@@ -1,0 +1,88 @@
+namespace RemoteMem.Wire.Messages;
+
+/// <summary>Donor to manager: join the cluster (or rejoin with a previous id after a reconnect).</summary>
+public sealed record DonorRegister(
+    ulong PreviousDonorId,
+    string Name,
+    string Node,
+    string DataEndpoint,
+    ulong OfferedBytes,
+    ushort Cores,
+    ushort Gpus)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(PreviousDonorId);
+        w.WriteString(Name);
+        w.WriteString(Node);
+        w.WriteString(DataEndpoint);
+        w.WriteUInt64(OfferedBytes);
+        w.WriteUInt16(Cores);
+        w.WriteUInt16(Gpus);
+    });
+
+    public static DonorRegister Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DonorRegister(r.ReadUInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt16());
+        r.EnsureEnd();
+        return m;
+    }
+}
+
+/// <summary>Manager's answer to <see cref="DonorRegister"/>.</summary>
+public sealed record DonorRegisterReply(ulong DonorId, int HeartbeatIntervalMs)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(DonorId);
+        w.WriteInt32(HeartbeatIntervalMs);
+    });
+
+    public static DonorRegisterReply Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DonorRegisterReply(r.ReadUInt64(), r.ReadInt32());
+        r.EnsureEnd();
+        return m;
+    }
+}
+
+/// <summary>Donor to manager, periodically: alive, with its current usage. UnknownDonor in reply means "register again".</summary>
+public sealed record DonorHeartbeat(ulong DonorId, ulong LeasedBytes, ulong FreeBytes, ulong ResidentBytes, uint SegmentCount)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(DonorId);
+        w.WriteUInt64(LeasedBytes);
+        w.WriteUInt64(FreeBytes);
+        w.WriteUInt64(ResidentBytes);
+        w.WriteUInt32(SegmentCount);
+    });
+
+    public static DonorHeartbeat Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DonorHeartbeat(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt32());
+        r.EnsureEnd();
+        return m;
+    }
+}
+
+/// <summary>Donor to manager on a clean stop: leave the cluster now instead of waiting to be timed out.</summary>
+public sealed record DonorDeregister(ulong DonorId, string Reason)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(DonorId);
+        w.WriteString(Reason);
+    });
+
+    public static DonorDeregister Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DonorDeregister(r.ReadUInt64(), r.ReadString());
+        r.EnsureEnd();
+        return m;
+    }
+}
