@@ -7,4 +7,6 @@ root.Subcommands.Add(DonorCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SecretCommand.Create());
-return await root.Parse(args).InvokeAsync();
+// The services stop gracefully on SIGTERM/SIGINT through the generic host; System.CommandLine's own
+// termination handling would end the process first, so it is turned off.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

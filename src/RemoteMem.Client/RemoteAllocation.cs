@@ -27,7 +27,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
         Length = (long)grant.Bytes;
         StripeSize = (int)grant.StripeSize;
         AutoRenew = autoRenew;
-        _targets = Targets(grant);
+        _targets = ToTargets(grant);
         _expiresUnixMs = grant.ExpiresUnixMs;
         TtlMs = Math.Max(1, grant.ExpiresUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
@@ -54,6 +54,9 @@ public sealed class RemoteAllocation : IAsyncDisposable
     public bool IsLost => Volatile.Read(ref _lostReason) is not null;
 
     internal bool AutoRenew { get; }
+
+    /// <summary>The current segments and capabilities (replaced whole on renewal).</summary>
+    internal IReadOnlyList<SegmentTarget> Targets => Volatile.Read(ref _targets);
 
     private long TtlMs { get; }
 
@@ -180,13 +183,13 @@ public sealed class RemoteAllocation : IAsyncDisposable
 
     internal void UpdateGrant(LeaseGrant grant)
     {
-        Volatile.Write(ref _targets, Targets(grant));
+        Volatile.Write(ref _targets, ToTargets(grant));
         Interlocked.Exchange(ref _expiresUnixMs, grant.ExpiresUnixMs);
     }
 
     internal void MarkLost(string reason) => Interlocked.CompareExchange(ref _lostReason, reason, null);
 
-    private static SegmentTarget[] Targets(LeaseGrant grant) =>
+    private static SegmentTarget[] ToTargets(LeaseGrant grant) =>
         grant.Segments.Select(s => new SegmentTarget(s.DataEndpoint, s.Capability)).ToArray();
 
     /// <summary>Releases the lease: the donors zero the memory and may lease it to others.</summary>

@@ -51,13 +51,16 @@ internal static class StatusCommand
 
     private static void Render(StatusReport report)
     {
+        // Piped output (a log, a script) has no terminal width; do not squeeze the tables to 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         var donors = new Table().Title($"Donors of {report.ManagerEndpoint}");
-        foreach (var column in new[] { "id", "name", "endpoint", "node", "health", "offered", "leased", "resident", "cores", "gpus", "segments", "last heartbeat" })
+        foreach (var column in new[] { "id", "endpoint", "node", "health", "offered", "leased", "resident", "cores", "gpus", "segments", "heartbeat" })
             donors.AddColumn(column);
         foreach (var d in report.Donors)
         {
             var health = d.Health switch { DonorHealth.Alive => "[green]alive[/]", DonorHealth.Dead => "[red]dead[/]", _ => "[grey]left[/]" };
-            donors.AddRow(d.Id.ToString(), Markup.Escape(d.Name), Markup.Escape(d.Endpoint), Markup.Escape(d.Node), health,
+            var endpoint = d.Name == d.Endpoint ? d.Endpoint : $"{d.Endpoint} ({d.Name})";
+            donors.AddRow(d.Id.ToString(), Markup.Escape(endpoint), Markup.Escape(d.Node), health,
                 ByteSize.Format(d.OfferedBytes), ByteSize.Format(d.LeasedBytes), ByteSize.Format(d.ResidentBytes),
                 d.Cores.ToString(), d.Gpus.ToString(), d.Segments.ToString(), $"{d.LastHeartbeatMsAgo} ms ago");
         }

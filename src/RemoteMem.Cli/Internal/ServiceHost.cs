@@ -20,7 +20,10 @@ internal static class ServiceHost
 
     public static HostApplicationBuilder CreateBuilder(ParseResult parse, IDictionary<string, string?> overrides)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });
+        // Keep the defaults (they install the console lifetime that turns SIGTERM/SIGINT into a graceful
+        // stop) but replace their configuration sources with ours.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.Sources.Clear();
         var configFile = parse.GetValue(ConfigOption);
         builder.Configuration.AddJsonFile(configFile ?? Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: configFile is null);
         builder.Configuration.AddEnvironmentVariables("REMOTEMEM_");
@@ -31,6 +34,8 @@ internal static class ServiceHost
         var level = Enum.TryParse<LogLevel>(parse.GetValue(LogLevelOption), ignoreCase: true, out var parsed) ? parsed : LogLevel.Information;
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(level);
+        // A failed start is reported once, as a one-line message by RunAsync, not as the host's stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
