@@ -63,21 +63,17 @@ public sealed class RemoteAllocation : IAsyncDisposable
     internal long RenewDueUnixMs => Interlocked.Read(ref _expiresUnixMs) - TtlMs * 2 / 3;
 
     /// <summary>Reads <c>destination.Length</c> bytes starting at <paramref name="offset"/>.</summary>
-    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         CheckRange(offset, destination.Length);
-        if (destination.IsEmpty) return;
-        using var pin = destination.Pin();
-        await TransferAsync(write: false, offset, Address(pin), destination.Length, cancellationToken).ConfigureAwait(false);
+        return destination.IsEmpty ? default : TransferAsync(write: false, offset, destination, 0, destination.Length, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="source"/> starting at <paramref name="offset"/>; complete means stored on every donor involved.</summary>
-    public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
         CheckRange(offset, source.Length);
-        if (source.IsEmpty) return;
-        using var pin = source.Pin();
-        await TransferAsync(write: true, offset, Address(pin), source.Length, cancellationToken).ConfigureAwait(false);
+        return source.IsEmpty ? default : TransferAsync(write: true, offset, source, 0, source.Length, cancellationToken);
     }
 
     /// <summary>Blocking <see cref="ReadAsync"/>.</summary>
@@ -85,7 +81,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     {
         CheckRange(offset, destination.Length);
         if (destination.IsEmpty) return;
-        fixed (byte* p = destination) Wait(TransferAsync(write: false, offset, (nint)p, destination.Length, CancellationToken.None));
+        fixed (byte* p = destination) Wait(TransferAsync(write: false, offset, default, (nint)p, destination.Length, CancellationToken.None));
     }
 
     /// <summary>Blocking <see cref="WriteAsync"/>.</summary>
@@ -93,7 +89,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     {
         CheckRange(offset, source.Length);
         if (source.IsEmpty) return;
-        fixed (byte* p = source) Wait(TransferAsync(write: true, offset, (nint)p, source.Length, CancellationToken.None));
+        fixed (byte* p = source) Wait(TransferAsync(write: true, offset, default, (nint)p, source.Length, CancellationToken.None));
     }
 
     private static void Wait(ValueTask task)
@@ -111,9 +107,16 @@ public sealed class RemoteAllocation : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, +{count}) is outside the allocation's {Length} bytes.");
     }
 
+    /// <summary>
+    /// The one transfer path: pins <paramref name="memory"/> when given (async callers) or uses
+    /// <paramref name="local"/> (callers that pinned a span), then runs the striped requests, recovering
+    /// from donor failures as documented.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask TransferAsync(bool write, long offset, nint local, long length, CancellationToken cancellationToken)
+    private async ValueTask TransferAsync(bool write, long offset, ReadOnlyMemory<byte> memory, nint local, long length, CancellationToken cancellationToken)
     {
+        using var pin = memory.Pin();
+        if (!memory.IsEmpty) local = Address(pin);
         long deadline = Environment.TickCount64 + (long)_client.Options.DataTimeout.TotalMilliseconds;
         while (true)
         {

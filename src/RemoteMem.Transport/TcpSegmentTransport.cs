@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using RemoteMem.Wire;
 
@@ -17,18 +16,25 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
 
     public int MaxBytesPerRequest { get; } = options.MaxFrameSize - FrameHeader.Size - Wire.Messages.DataRequest.MaxPrefixSize;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ReadAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default)
+    public ValueTask ReadAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(ops.Length == 1 ? Opcode.Read : Opcode.ReadVector, target, ops, cancellationToken);
+
+    public ValueTask WriteAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target, ops, cancellationToken);
+
+    private ValueTask ExecuteAsync(Opcode opcode, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
     {
-        var connection = await GetAsync(target.Endpoint, cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(ops.Length == 1 ? Opcode.Read : Opcode.ReadVector, target.Capability, ops, cancellationToken).ConfigureAwait(false);
+        // The common case, a live connection, adds no async layer (and no state machine) of its own.
+        var connection = GetAsync(target.Endpoint, cancellationToken);
+        return connection.IsCompletedSuccessfully
+            ? connection.Result.ExecuteAsync(opcode, target.Capability, ops, cancellationToken)
+            : ConnectThenExecuteAsync(connection, opcode, target, ops, cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask WriteAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default)
+    private static async ValueTask ConnectThenExecuteAsync(ValueTask<FrameClient> connecting, Opcode opcode, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
     {
-        var connection = await GetAsync(target.Endpoint, cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target.Capability, ops, cancellationToken).ConfigureAwait(false);
+        var connection = await connecting.ConfigureAwait(false);
+        await connection.ExecuteAsync(opcode, target.Capability, ops, cancellationToken).ConfigureAwait(false);
     }
 
     public void Read(SegmentTarget target, ReadOnlySpan<IoOp> ops) =>

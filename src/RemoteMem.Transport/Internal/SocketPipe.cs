@@ -26,8 +26,8 @@ internal sealed class SocketPipe : IAsyncDisposable
         // exceed the largest frame or the receive loop could wait forever on a reader waiting for it.
         long pause = 2L * maxFrameSize;
         long resume = maxFrameSize;
-        _input = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: resume, useSynchronizationContext: false, minimumSegmentSize: 64 * 1024));
-        _output = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: resume, useSynchronizationContext: false, minimumSegmentSize: 64 * 1024));
+        _input = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: resume, pool: PinnedBlockPool.Instance, useSynchronizationContext: false, minimumSegmentSize: PinnedBlockPool.BlockSize));
+        _output = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: resume, pool: PinnedBlockPool.Instance, useSynchronizationContext: false, minimumSegmentSize: PinnedBlockPool.BlockSize));
         _receiveLoop = ReceiveLoopAsync();
         _sendLoop = SendLoopAsync();
     }
@@ -48,7 +48,7 @@ internal sealed class SocketPipe : IAsyncDisposable
         {
             while (true)
             {
-                var memory = writer.GetMemory(64 * 1024);
+                var memory = writer.GetMemory(PinnedBlockPool.BlockSize);
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0) break;
                 writer.Advance(received);
