@@ -109,7 +109,8 @@ public sealed class FrameClient : IAsyncDisposable
 
     /// <summary>
     /// A control-plane call: sends <paramref name="payload"/> and returns the answer's payload.
-    /// An error answer throws <see cref="WireException"/> with its code.
+    /// An error answer throws <see cref="WireException"/> with its code. <paramref name="cancellationToken"/>
+    /// applies until the request is queued; after that the connection's request timeout bounds the wait.
     /// </summary>
     public async Task<byte[]> CallAsync(Opcode opcode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {

@@ -23,6 +23,7 @@ public sealed class DonorService : BackgroundService
     private readonly FrameServer _server;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FrameClient? _manager;
+    private volatile bool _leaving;
 
     public DonorService(IOptions<DonorOptions> options, IOptions<ClusterOptions> cluster, ILogger<DonorService> logger, TransportOptions? transport = null)
     {
@@ -57,7 +58,7 @@ public sealed class DonorService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+        while (!stoppingToken.IsCancellationRequested && !_leaving)
         {
             try
             {
@@ -65,7 +66,7 @@ public sealed class DonorService : BackgroundService
                 _manager = manager;
                 var interval = await RegisterAsync(manager, stoppingToken);
                 delay = TimeSpan.FromMilliseconds(250);
-                while (!stoppingToken.IsCancellationRequested)
+                while (!stoppingToken.IsCancellationRequested && !_leaving)
                 {
                     await Task.Delay(interval, stoppingToken);
                     var beat = new DonorHeartbeat(_core.DonorId, (ulong)_core.LeasedBytes, (ulong)_core.FreeBytes, (ulong)Environment.WorkingSet, (uint)_core.SegmentCount);
@@ -73,7 +74,7 @@ public sealed class DonorService : BackgroundService
                     {
                         await manager.CallAsync(Opcode.DonorHeartbeat, beat.Encode(), stoppingToken);
                     }
-                    catch (WireException ex) when (ex.Code == ErrorCode.UnknownDonor)
+                    catch (WireException ex) when (ex.Code == ErrorCode.UnknownDonor && !_leaving)
                     {
                         // The manager declared us dead (or restarted): register again.
                         interval = await RegisterAsync(manager, stoppingToken);
@@ -82,6 +83,11 @@ public sealed class DonorService : BackgroundService
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                return;
+            }
+            catch (WireException) when (_leaving)
+            {
+                // A heartbeat raced with our own deregistration: we are leaving anyway.
                 return;
             }
             catch (Exception ex) when (ex is ConnectionFailedException or WireException or IOException)
@@ -116,6 +122,8 @@ public sealed class DonorService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         DonorLog.Stopping(_logger);
+        // From here on the registration loop must not re-register: the manager is told we leave.
+        _leaving = true;
         var manager = _manager;
         if (manager is not null && _core.DonorId != 0)
         {

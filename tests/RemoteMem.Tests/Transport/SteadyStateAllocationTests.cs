@@ -48,8 +48,10 @@ public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
         GC.Collect();
         GC.WaitForPendingFinalizers();
         await Run(10_000); // tiered JIT finishes promoting the hot path here
-        long small = await Measure(10_000);
-        long large = await Measure(30_000);
+        // Allocations are process-wide: work left over from other tests (a reconnect, a child process's
+        // output) can land in a window. Such noise only adds, so the least of a few windows is the measure.
+        long small = Math.Min(await Measure(10_000), Math.Min(await Measure(10_000), await Measure(10_000)));
+        long large = Math.Min(await Measure(30_000), await Measure(30_000));
         double marginal = (large - small) / 20_000.0;
         output.WriteLine($"10,000 operations: {small} bytes; 30,000 operations: {large} bytes; marginal {marginal:0.00} bytes per operation");
         // The smallest object is 24 bytes: one allocation per operation would be >= 240,000 bytes for
