@@ -140,6 +140,11 @@ public sealed class ClusterProcessTests
         var donor = cluster.Donors[0];
         Assert.Equal(0, await donor.StopAsync(TimeSpan.FromSeconds(15)));
         await WaitForAsync(client, s => s.Donors.Single().Health == DonorHealth.Left, "donor shown as left");
+
+        // The manager pushed a lease-lost event: the allocation knows before it is touched again.
+        var clock = Stopwatch.StartNew();
+        while (!allocation.IsLost && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        Assert.True(allocation.IsLost, "no lease-lost event reached the client");
         await Assert.ThrowsAsync<LeaseLostException>(() => allocation.ReadAsync(0, new byte[16]).AsTask());
     }
 }
