@@ -92,6 +92,20 @@ public sealed class RemoteAllocation : IAsyncDisposable
         fixed (byte* p = source) Wait(TransferAsync(write: true, offset, default, (nint)p, source.Length, CancellationToken.None));
     }
 
+    /// <summary>Reads into native or otherwise pinned memory (the page cache's frames).</summary>
+    internal ValueTask ReadNativeAsync(long offset, nint local, int length, CancellationToken cancellationToken)
+    {
+        CheckRange(offset, length);
+        return length == 0 ? default : TransferAsync(write: false, offset, default, local, length, cancellationToken);
+    }
+
+    /// <summary>Writes from native or otherwise pinned memory (the page cache's frames).</summary>
+    internal ValueTask WriteNativeAsync(long offset, nint local, int length, CancellationToken cancellationToken)
+    {
+        CheckRange(offset, length);
+        return length == 0 ? default : TransferAsync(write: true, offset, default, local, length, cancellationToken);
+    }
+
     private static void Wait(ValueTask task)
     {
         if (task.IsCompletedSuccessfully) return;

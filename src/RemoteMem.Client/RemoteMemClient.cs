@@ -84,6 +84,22 @@ public sealed class RemoteMemClient : IAsyncDisposable
         return allocation;
     }
 
+    /// <summary>
+    /// Creates an array of <paramref name="length"/> elements in remote memory (zero-filled), cached
+    /// locally as <paramref name="options"/> says. The array may be many times larger than its cache.
+    /// </summary>
+    public async Task<RemoteArray<T>> CreateArrayAsync<T>(long length, RemoteArrayOptions? options = null, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        options ??= new RemoteArrayOptions();
+        options.Validate();
+        long bytes = checked(length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize }, cancellationToken).ConfigureAwait(false);
+        var cache = new Arrays.Internal.PageCache(allocation, options.PageSize, options.CacheBytes, options.ReadAheadPages);
+        return new RemoteArray<T>(allocation, cache, length);
+    }
+
     /// <summary>The cluster as the manager sees it: donors and leases.</summary>
     public async Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default)
     {

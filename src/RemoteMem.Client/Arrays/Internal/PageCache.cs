@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace RemoteMem.Client.Arrays.Internal;
+
+/// <summary>
+/// A write-back page cache over one remote allocation, in pinned native memory allocated once
+/// (exactly <c>frames × pageSize</c> bytes). Eviction is CLOCK; dirty pages are written back on
+/// eviction and on flush; two consecutive page misses start read-ahead.
+/// <para>
+/// Hits take no lock and allocate nothing: look the page up, pin the frame, then re-check that the
+/// frame still holds the page and is loaded. Eviction (under the lock) detaches a frame first, then
+/// checks its pins: since a hit pins before it checks and an eviction detaches before it checks, one
+/// of them always sees the other, and a frame in use is never taken. Misses hold the lock only to
+/// choose and map a frame; their I/O runs outside it, many at once.
+/// </para>
+/// </summary>
+internal sealed class PageCache : IDisposable
+{
+    private readonly RemoteAllocation _backing;
+    private readonly Frame[] _frames;
+    private readonly ConcurrentDictionary<long, Frame> _table = new();
+    private readonly Dictionary<long, Task> _writingBack = [];
+    private readonly object _lock = new();
+    private readonly int _readAhead;
+    private nint _memory;
+    private int _hand;
+    private long _lastMiss = -2;
+    private int _sequentialMisses;
+
+    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages)
+    {
+        _backing = backing;
+        PageSize = pageSize;
+        PageShift = System.Numerics.BitOperations.Log2((uint)pageSize);
+        int frames = (int)Math.Min(cacheBytes / pageSize, (backing.Length + pageSize - 1) / pageSize);
+        _frames = new Frame[frames];
+        for (int i = 0; i < frames; i++) _frames[i] = new Frame(i);
+        _memory = AllocateFrames(frames, pageSize);
+        _readAhead = Math.Min(readAheadPages, frames / 2);
+    }
+
+    public int PageSize { get; }
+
+    public int PageShift { get; }
+
+    public int FrameCount => _frames.Length;
+
+    /// <summary>Bytes of the allocation that page <paramref name="page"/> covers (the last page may be short).</summary>
+    public int PageLength(long page) => (int)Math.Min(PageSize, _backing.Length - (page << PageShift));
+
+    private static unsafe nint AllocateFrames(int frames, int pageSize) => (nint)NativeMemory.AlignedAlloc((nuint)frames * (nuint)pageSize, 4096);
+
+    public unsafe Span<byte> Memory(Frame frame, int offset, int length) =>
+        new((byte*)Address(frame) + offset, length);
+
+    private nint Address(Frame frame) => _memory + (nint)((long)frame.Index << PageShift);
+
+    /// <summary>The hit path: the frame holding <paramref name="page"/>, pinned, or false.</summary>
+    public bool TryAcquire(long page, out Frame frame)
+    {
+        if (_table.TryGetValue(page, out frame!))
+        {
+            Interlocked.Increment(ref frame.Pins);
+            if (Volatile.Read(ref frame.Page) == page && frame.Loading is null)
+            {
+                frame.Referenced = 1;
+                return true;
+            }
+
+            Interlocked.Decrement(ref frame.Pins);
+        }
+
+        frame = null!;
+        return false;
+    }
+
+    /// <summary>The frame holding <paramref name="page"/>, pinned and loaded. Release it when done.</summary>
+    public ValueTask<Frame> AcquireAsync(long page, CancellationToken cancellationToken = default) =>
+        TryAcquire(page, out var frame) ? new ValueTask<Frame>(frame) : new ValueTask<Frame>(MissAsync(page, readAhead: true, cancellationToken));
+
+    /// <summary>Blocking <see cref="AcquireAsync"/>.</summary>
+    public Frame Acquire(long page)
+    {
+        if (TryAcquire(page, out var frame)) return frame;
+        return MissAsync(page, readAhead: true, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    public static void Release(Frame frame) => Interlocked.Decrement(ref frame.Pins);
+
+    /// <summary>Marks a pinned frame written (the caller holds a pin, so eviction cannot race it).</summary>
+    public static void MarkDirty(Frame frame) => frame.Dirty = true;
+
+    /// <summary>Starts loading pages that are not cached, without waiting.</summary>
+    public void Prefetch(long firstPage, long lastPage)
+    {
+        for (long page = firstPage; page <= lastPage && page - firstPage < FrameCount / 2; page++)
+        {
+            if (_table.ContainsKey(page)) continue;
+            _ = PrefetchOneAsync(page);
+        }
+    }
+
+    private async Task PrefetchOneAsync(long page)
+    {
+        try
+        {
+            Release(await MissAsync(page, readAhead: false, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is RemoteMemException or InvalidOperationException or OperationCanceledException)
+        {
+            // A hint only: the access that needs the page will report the error.
+        }
+    }
+
+    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken)
+    {
+        if (readAhead && _readAhead > 0) NoteMiss(page);
+        while (true)
+        {
+            Frame? frame;
+            Task? wait = null;
+            long evicted;
+            TaskCompletionSource load;
+            lock (_lock)
+            {
+                if (_table.TryGetValue(page, out var existing))
+                {
+                    // Loaded or being loaded by another caller: share it.
+                    Interlocked.Increment(ref existing.Pins);
+                    frame = existing;
+                    wait = existing.Loading;
+                }
+                else if (_writingBack.TryGetValue(page, out var writeBack))
+                {
+                    // Its old frame is still being written back: reading now would see stale data.
+                    frame = null;
+                    wait = writeBack;
+                }
+                else
+                {
+                    frame = Evict(out evicted) ?? throw new InvalidOperationException(
+                        $"Every one of the cache's {FrameCount} pages is pinned; release pins or use a larger CacheBytes.");
+                    load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    if (evicted >= 0 && frame.Dirty) _writingBack[evicted] = load.Task;
+                    // Loading before Page: a hit that sees the new page number also sees it is not loaded yet.
+                    frame.Loading = load.Task;
+                    Interlocked.Increment(ref frame.Pins);
+                    frame.Referenced = 1;
+                    Volatile.Write(ref frame.Page, page);
+                    _table[page] = frame;
+                    goto Load;
+                }
+            }
+
+            if (frame is null)
+            {
+                await AwaitQuietly(wait!).ConfigureAwait(false);
+                continue;
+            }
+
+            if (wait is not null)
+            {
+                try
+                {
+                    await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    Release(frame);
+                    throw;
+                }
+            }
+
+            return frame;
+
+        Load:
+            await LoadAsync(frame, evicted, page, load, cancellationToken).ConfigureAwait(false);
+            return frame;
+        }
+    }
+
+    private static async Task AwaitQuietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loader reports its own failure; a waiter just retries its lookup.
+        }
+    }
+
+    /// <summary>Writes the evicted page back if dirty, then reads the new one. On failure the frame is undone.</summary>
+    private async Task LoadAsync(Frame frame, long evicted, long page, TaskCompletionSource load, CancellationToken cancellationToken)
+    {
+        bool wroteBack = false;
+        try
+        {
+            if (evicted >= 0 && frame.Dirty)
+            {
+                await _backing.WriteNativeAsync(evicted << PageShift, Address(frame), PageLength(evicted), cancellationToken).ConfigureAwait(false);
+                wroteBack = true;
+            }
+
+            frame.Dirty = false;
+            await _backing.ReadNativeAsync(page << PageShift, Address(frame), PageLength(page), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            lock (_lock)
+            {
+                _table.TryRemove(new KeyValuePair<long, Frame>(page, frame));
+                if (evicted >= 0 && frame.Dirty && !wroteBack)
+                {
+                    // The evicted page's only copy is still in this frame: put it back, still dirty.
+                    Volatile.Write(ref frame.Page, evicted);
+                    _table[evicted] = frame;
+                }
+                else
+                {
+                    Volatile.Write(ref frame.Page, Frame.Free);
+                }
+
+                _writingBack.Remove(evicted);
+                frame.Loading = null;
+                Interlocked.Decrement(ref frame.Pins); // ours; waiters release their own
+            }
+
+            load.SetException(ex);
+            throw;
+        }
+
+        lock (_lock) _writingBack.Remove(evicted);
+        frame.Loading = null;
+        load.SetResult();
+    }
+
+    /// <summary>
+    /// CLOCK under the lock: a free frame, or the first unpinned, unreferenced one, detached from its
+    /// page (returned in <paramref name="evicted"/>, -1 for a free frame).
+    /// </summary>
+    private Frame? Evict(out long evicted)
+    {
+        evicted = Frame.Free;
+        for (int step = 0; step < 2 * _frames.Length + 1; step++)
+        {
+            var frame = _frames[_hand];
+            _hand = (_hand + 1) % _frames.Length;
+            long page = frame.Page;
+            if (page == Frame.Free && Volatile.Read(ref frame.Pins) == 0) return frame;
+            if (page < 0 || frame.Loading is not null || Volatile.Read(ref frame.Pins) != 0) continue;
+            if (frame.Referenced != 0)
+            {
+                frame.Referenced = 0;
+                continue;
+            }
+
+            _table.TryRemove(new KeyValuePair<long, Frame>(page, frame));
+            Interlocked.Exchange(ref frame.Page, Frame.Detached);
+            if (Volatile.Read(ref frame.Pins) != 0)
+            {
+                // A hit pinned it between our checks: give it back.
+                Volatile.Write(ref frame.Page, page);
+                _table[page] = frame;
+                continue;
+            }
+
+            evicted = page;
+            return frame;
+        }
+
+        return null;
+    }
+
+    private void NoteMiss(long page)
+    {
+        long last = Interlocked.Exchange(ref _lastMiss, page);
+        if (page != last + 1)
+        {
+            _sequentialMisses = 0;
+            return;
+        }
+
+        if (++_sequentialMisses >= 2)
+            Prefetch(page + 1, Math.Min(page + _readAhead, LastPage));
+    }
+
+    private long LastPage => (_backing.Length - 1) >> PageShift;
+
+    /// <summary>Writes every dirty page back. Pages written during the flush may be written again by the next one.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var frame in _frames)
+        {
+            if (!frame.Dirty) continue;
+            long page;
+            lock (_lock)
+            {
+                page = frame.Page;
+                if (page < 0 || frame.Loading is not null || !frame.Dirty || !_table.TryGetValue(page, out var mapped) || mapped != frame) continue;
+                Interlocked.Increment(ref frame.Pins);
+            }
+
+            try
+            {
+                frame.Dirty = false;
+                await _backing.WriteNativeAsync(page << PageShift, Address(frame), PageLength(page), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                frame.Dirty = true;
+                throw;
+            }
+            finally
+            {
+                Release(frame);
+            }
+        }
+    }
+
+    public unsafe void Dispose()
+    {
+        var memory = Interlocked.Exchange(ref _memory, 0);
+        if (memory != 0) NativeMemory.AlignedFree((void*)memory);
+    }
+}

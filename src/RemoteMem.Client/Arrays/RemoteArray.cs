@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using RemoteMem.Client.Arrays.Internal;
+
+namespace RemoteMem.Client;
+
+/// <summary>
+/// An array of <typeparamref name="T"/> in remote memory, used like a local one through a local page
+/// cache: reads and writes go to cached pages and are written back on eviction, on
+/// <see cref="Flush"/>/<see cref="FlushAsync"/> and never silently lost (a failed write-back keeps the
+/// page dirty and throws). Thread-safe: concurrent readers and writers of different elements need no
+/// locking; concurrent writes to the same element land in an unspecified order. Out-of-range access
+/// throws <see cref="ArgumentOutOfRangeException"/> before any network traffic.
+/// Data in the cache that was not flushed is lost with the array on <see cref="DisposeAsync"/>.
+/// </summary>
+public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
+{
+    private static readonly int ElementSize = Unsafe.SizeOf<T>();
+    private readonly RemoteAllocation _allocation;
+    private readonly PageCache _cache;
+    private int _disposed;
+
+    internal RemoteArray(RemoteAllocation allocation, PageCache cache, long length)
+    {
+        _allocation = allocation;
+        _cache = cache;
+        Length = length;
+    }
+
+    /// <summary>Number of elements.</summary>
+    public long Length { get; }
+
+    /// <summary>Bytes per cached page.</summary>
+    public int PageSize => _cache.PageSize;
+
+    /// <summary>Elements that fit in one page (the most one <see cref="Pin"/> can cover).</summary>
+    public int ElementsPerPage => _cache.PageSize / ElementSize;
+
+    internal RemoteAllocation Allocation => _allocation;
+
+    /// <summary>The lease behind the array (for diagnostics and status).</summary>
+    public ulong LeaseId => _allocation.LeaseId;
+
+    /// <summary>One element. A miss blocks until the page arrives; prefer the span and async forms in loops.</summary>
+    public T this[long index]
+    {
+        get
+        {
+            T value = default;
+            Read(index, MemoryMarshal.CreateSpan(ref value, 1));
+            return value;
+        }
+
+        set => Write(index, MemoryMarshal.CreateReadOnlySpan(ref value, 1));
+    }
+
+    /// <summary>Copies <c>destination.Length</c> elements starting at <paramref name="index"/>.</summary>
+    public void Read(long index, Span<T> destination)
+    {
+        CheckRange(index, destination.Length);
+        var bytes = MemoryMarshal.AsBytes(destination);
+        long offset = index * ElementSize;
+        while (!bytes.IsEmpty)
+        {
+            var frame = _cache.Acquire(offset >> _cache.PageShift);
+            int n = CopyOut(frame, offset, bytes);
+            bytes = bytes[n..];
+            offset += n;
+        }
+    }
+
+    /// <summary>Copies <paramref name="source"/> to the array starting at <paramref name="index"/>.</summary>
+    public void Write(long index, ReadOnlySpan<T> source)
+    {
+        CheckRange(index, source.Length);
+        var bytes = MemoryMarshal.AsBytes(source);
+        long offset = index * ElementSize;
+        while (!bytes.IsEmpty)
+        {
+            var frame = _cache.Acquire(offset >> _cache.PageShift);
+            int n = CopyIn(frame, offset, bytes);
+            bytes = bytes[n..];
+            offset += n;
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="Read"/>: waits for page misses without blocking a thread.</summary>
+    public async ValueTask ReadAsync(long index, Memory<T> destination, CancellationToken cancellationToken = default)
+    {
+        CheckRange(index, destination.Length);
+        long offset = index * ElementSize;
+        int done = 0, total = destination.Length * ElementSize;
+        while (done < total)
+        {
+            var frame = await _cache.AcquireAsync(offset >> _cache.PageShift, cancellationToken).ConfigureAwait(false);
+            int n = CopyOut(frame, offset, MemoryMarshal.AsBytes(destination.Span)[done..]);
+            done += n;
+            offset += n;
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="Write"/>.</summary>
+    public async ValueTask WriteAsync(long index, ReadOnlyMemory<T> source, CancellationToken cancellationToken = default)
+    {
+        CheckRange(index, source.Length);
+        long offset = index * ElementSize;
+        int done = 0, total = source.Length * ElementSize;
+        while (done < total)
+        {
+            var frame = await _cache.AcquireAsync(offset >> _cache.PageShift, cancellationToken).ConfigureAwait(false);
+            int n = CopyIn(frame, offset, MemoryMarshal.AsBytes(source.Span)[done..]);
+            done += n;
+            offset += n;
+        }
+    }
+
+    /// <summary>
+    /// Pins <paramref name="count"/> elements in the cache and gives a <see cref="Span{T}"/> straight
+    /// over the cached page (no copy) until the handle is disposed. The range must lie within one page
+    /// (use <see cref="ElementsPerPage"/>-sized, page-aligned chunks); a range that crosses a page
+    /// boundary throws <see cref="ArgumentException"/>. With <paramref name="writable"/> the page is
+    /// marked written. A pinned page is never evicted, so pin briefly.
+    /// </summary>
+    public PinnedRange<T> Pin(long index, int count, bool writable = true)
+    {
+        CheckRange(index, count);
+        long offset = index * ElementSize;
+        long page = offset >> _cache.PageShift;
+        int inPage = (int)(offset & (_cache.PageSize - 1));
+        if (inPage + (long)count * ElementSize > _cache.PageLength(page))
+            throw new ArgumentException($"Elements [{index}, +{count}) cross a page boundary; pin at most {ElementsPerPage} elements within one page.", nameof(count));
+        var frame = _cache.Acquire(page);
+        if (writable) PageCache.MarkDirty(frame);
+        return new PinnedRange<T>(frame, MemoryMarshal.Cast<byte, T>(_cache.Memory(frame, inPage, count * ElementSize)));
+    }
+
+    /// <summary>Starts fetching the pages of [index, index + count) in the background.</summary>
+    public void Prefetch(long index, long count)
+    {
+        if (count == 0) return;
+        CheckRange(index, count);
+        _cache.Prefetch(index * ElementSize >> _cache.PageShift, ((index + count) * ElementSize - 1) >> _cache.PageShift);
+    }
+
+    /// <summary>Writes every changed page back to remote memory.</summary>
+    public void Flush() => _cache.FlushAsync().GetAwaiter().GetResult();
+
+    /// <summary>Asynchronous <see cref="Flush"/>.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _cache.FlushAsync(cancellationToken);
+
+    /// <summary>Sets every element to <paramref name="value"/>.</summary>
+    public void Fill(T value)
+    {
+        var chunk = new T[Math.Max(1, ElementsPerPage)];
+        Array.Fill(chunk, value);
+        for (long i = 0; i < Length; i += chunk.Length)
+            Write(i, chunk.AsSpan(0, (int)Math.Min(chunk.Length, Length - i)));
+    }
+
+    /// <summary>Copies all elements to <paramref name="destination"/>, which must be at least as long.</summary>
+    public async Task CopyToAsync(RemoteArray<T> destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Length < Length)
+            throw new ArgumentException($"Destination holds {destination.Length} elements; {Length} are needed.", nameof(destination));
+        var chunk = new T[Math.Max(1, ElementsPerPage)];
+        for (long i = 0; i < Length; i += chunk.Length)
+        {
+            var part = chunk.AsMemory(0, (int)Math.Min(chunk.Length, Length - i));
+            await ReadAsync(i, part, cancellationToken).ConfigureAwait(false);
+            await destination.WriteAsync(i, part, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private int CopyOut(Frame frame, long offset, Span<byte> destination)
+    {
+        try
+        {
+            int inPage = (int)(offset & (_cache.PageSize - 1));
+            int n = Math.Min(destination.Length, _cache.PageSize - inPage);
+            _cache.Memory(frame, inPage, n).CopyTo(destination);
+            return n;
+        }
+        finally
+        {
+            PageCache.Release(frame);
+        }
+    }
+
+    private int CopyIn(Frame frame, long offset, ReadOnlySpan<byte> source)
+    {
+        try
+        {
+            int inPage = (int)(offset & (_cache.PageSize - 1));
+            int n = Math.Min(source.Length, _cache.PageSize - inPage);
+            source[..n].CopyTo(_cache.Memory(frame, inPage, n));
+            PageCache.MarkDirty(frame);
+            return n;
+        }
+        finally
+        {
+            PageCache.Release(frame);
+        }
+    }
+
+    private void CheckRange(long index, long count)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (index < 0 || count < 0 || index > Length || count > Length - index)
+            throw new ArgumentOutOfRangeException(nameof(index), $"[{index}, +{count}) is outside the array's {Length} elements.");
+    }
+
+    /// <summary>Releases the lease and the cache; unflushed changes are discarded with the data.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _allocation.DisposeAsync().ConfigureAwait(false);
+        _cache.Dispose();
+    }
+}
+
+/// <summary>A pinned range of a <see cref="RemoteArray{T}"/>'s cache; dispose it to unpin.</summary>
+public ref struct PinnedRange<T> where T : unmanaged
+{
+    private Frame? _frame;
+
+    internal PinnedRange(Frame frame, Span<T> span)
+    {
+        _frame = frame;
+        Span = span;
+    }
+
+    /// <summary>The elements, directly over cached memory. Valid until <see cref="Dispose"/>.</summary>
+    public Span<T> Span { get; private set; }
+
+    public void Dispose()
+    {
+        if (_frame is null) return;
+        PageCache.Release(_frame);
+        _frame = null;
+        Span = default;
+    }
+}

@@ -1,0 +1,31 @@
+namespace RemoteMem.Client;
+
+/// <summary>How a <see cref="RemoteArray{T}"/> is laid out and cached.</summary>
+public sealed class RemoteArrayOptions
+{
+    /// <summary>Bytes per cached page: a power of two, at least 4 KiB. Default 64 KiB.</summary>
+    public int PageSize { get; set; } = 64 << 10;
+
+    /// <summary>Local cache size in bytes (pinned native memory, allocated once); at least one page. Default 64 MiB.</summary>
+    public long CacheBytes { get; set; } = 64L << 20;
+
+    /// <summary>Pages fetched ahead once access looks sequential (two or more consecutive page misses). 0 turns read-ahead off.</summary>
+    public int ReadAheadPages { get; set; } = 8;
+
+    /// <summary>Donors to stripe over (0: the manager decides).</summary>
+    public int StripeCount { get; set; }
+
+    /// <summary>Stripe size in bytes (0: the manager's default).</summary>
+    public int StripeSize { get; set; }
+
+    internal void Validate()
+    {
+        if (PageSize < 4096 || (PageSize & (PageSize - 1)) != 0)
+            throw new ArgumentException($"PageSize {PageSize} must be a power of two of at least 4096 bytes.", nameof(PageSize));
+        if (CacheBytes < PageSize)
+            throw new ArgumentException($"CacheBytes {CacheBytes} is smaller than one page ({PageSize} bytes).", nameof(CacheBytes));
+        if (CacheBytes / PageSize > int.MaxValue)
+            throw new ArgumentException("CacheBytes holds too many pages; use larger pages.", nameof(CacheBytes));
+        if (ReadAheadPages < 0) throw new ArgumentException("ReadAheadPages must not be negative.", nameof(ReadAheadPages));
+    }
+}
