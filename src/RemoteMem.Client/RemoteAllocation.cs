@@ -192,7 +192,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
         await Task.Delay(100, cancellationToken).ConfigureAwait(false);
     }
 
-    private void ThrowIfLost(Exception? inner)
+    internal void ThrowIfLost(Exception? inner = null)
     {
         var reason = Volatile.Read(ref _lostReason);
         if (reason is not null) throw new LeaseLostException(LeaseId, $"Lease {LeaseId} is lost: {reason}", inner);

@@ -96,7 +96,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
         options.Validate();
         long bytes = checked(length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
         var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize }, cancellationToken).ConfigureAwait(false);
-        var cache = new Arrays.Internal.PageCache(allocation, options.PageSize, options.CacheBytes, options.ReadAheadPages);
+        var cache = new Arrays.Internal.PageCache(allocation, options.PageSize, options.CacheBytes, options.ReadAheadPages, Options.DataTimeout);
         return new RemoteArray<T>(allocation, cache, length);
     }
 

@@ -12,6 +12,8 @@ namespace RemoteMem.Client;
 /// locking; concurrent writes to the same element land in an unspecified order. Out-of-range access
 /// throws <see cref="ArgumentOutOfRangeException"/> before any network traffic.
 /// Data in the cache that was not flushed is lost with the array on <see cref="DisposeAsync"/>.
+/// When a donor holding part of the array dies, every later access throws
+/// <see cref="LeaseLostException"/>: nothing reads as zeros or stale data.
 /// </summary>
 public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
 {
@@ -208,6 +210,8 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (index < 0 || count < 0 || index > Length || count > Length - index)
             throw new ArgumentOutOfRangeException(nameof(index), $"[{index}, +{count}) is outside the array's {Length} elements.");
+        // Once the lease is lost even cached pages are refused: they could never be written back.
+        _allocation.ThrowIfLost();
     }
 
     /// <summary>Releases the lease and the cache; unflushed changes are discarded with the data.</summary>

@@ -37,7 +37,9 @@ public sealed class InProcessCluster : IAsyncDisposable
     public static async Task<InProcessCluster> StartAsync(int donors, long donorBytes, Action<ManagerOptions>? configure = null)
     {
         var secret = ClusterSecret.Generate(out var text);
-        var options = new ManagerOptions { Listen = "127.0.0.1:0", HeartbeatInterval = TimeSpan.FromMilliseconds(200), DonorTimeout = TimeSpan.FromSeconds(2) };
+        // Generous failure detection: tests that block thread-pool threads (the Span APIs) can delay the
+        // in-process donors' heartbeats by seconds on two cores. Death detection is tested with processes.
+        var options = new ManagerOptions { Listen = "127.0.0.1:0", HeartbeatInterval = TimeSpan.FromMilliseconds(500), DonorTimeout = TimeSpan.FromSeconds(15) };
         configure?.Invoke(options);
         var manager = new ManagerService(Options.Create(options), Options.Create(new ClusterOptions { Secret = text }), NullLogger<ManagerService>.Instance);
         await manager.StartAsync(CancellationToken.None);

@@ -23,13 +23,15 @@ internal sealed class PageCache : IDisposable
     private readonly Dictionary<long, Task> _writingBack = [];
     private readonly object _lock = new();
     private readonly int _readAhead;
+    private readonly TimeSpan _frameWait;
     private nint _memory;
     private int _hand;
     private long _lastMiss = -2;
     private int _sequentialMisses;
 
-    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages)
+    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait)
     {
+        _frameWait = frameWait;
         _backing = backing;
         PageSize = pageSize;
         PageShift = System.Numerics.BitOperations.Log2((uint)pageSize);
@@ -105,7 +107,8 @@ internal sealed class PageCache : IDisposable
     {
         try
         {
-            Release(await MissAsync(page, readAhead: false, CancellationToken.None).ConfigureAwait(false));
+            var frame = await MissAsync(page, readAhead: false, CancellationToken.None, prefetch: true).ConfigureAwait(false);
+            if (frame is not null) Release(frame);
         }
         catch (Exception ex) when (ex is RemoteMemException or InvalidOperationException or OperationCanceledException)
         {
@@ -113,11 +116,18 @@ internal sealed class PageCache : IDisposable
         }
     }
 
-    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads <paramref name="page"/> into a frame. When every frame is busy (pinned, or loading for
+    /// other callers) a demand miss waits for one, up to the data timeout; a prefetch gives up at once
+    /// (returns null) rather than compete with demand misses.
+    /// </summary>
+    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken, bool prefetch = false)
     {
         if (readAhead && _readAhead > 0) NoteMiss(page);
+        long giveUp = Environment.TickCount64 + (long)_frameWait.TotalMilliseconds;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             Frame? frame;
             Task? wait = null;
             long evicted;
@@ -139,8 +149,18 @@ internal sealed class PageCache : IDisposable
                 }
                 else
                 {
-                    frame = Evict(out evicted) ?? throw new InvalidOperationException(
-                        $"Every one of the cache's {FrameCount} pages is pinned; release pins or use a larger CacheBytes.");
+                    frame = Evict(out evicted);
+                    if (frame is null)
+                    {
+                        if (prefetch) return null!;
+                        if (Environment.TickCount64 > giveUp)
+                            throw new InvalidOperationException(
+                                $"Every one of the cache's {FrameCount} pages stayed pinned for {_frameWait.TotalSeconds:0.#} s; release pins sooner or use a larger CacheBytes.");
+                        // Wait for any load in progress to finish (it frees a frame's pin), or briefly for a user's pin.
+                        wait = _frames.Select(f => f.Loading).FirstOrDefault(t => t is not null) ?? Task.Delay(1, cancellationToken);
+                        goto Busy;
+                    }
+
                     load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     if (evicted >= 0 && frame.Dirty) _writingBack[evicted] = load.Task;
                     // Loading before Page: a hit that sees the new page number also sees it is not loaded yet.
@@ -177,6 +197,9 @@ internal sealed class PageCache : IDisposable
         Load:
             await LoadAsync(frame, evicted, page, load, cancellationToken).ConfigureAwait(false);
             return frame;
+
+        Busy:
+            await AwaitQuietly(wait).ConfigureAwait(false);
         }
     }
 

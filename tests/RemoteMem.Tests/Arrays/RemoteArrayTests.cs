@@ -1,0 +1,143 @@
+using RemoteMem.Cli.Internal;
+using RemoteMem.Client;
+using RemoteMem.Tests.Infrastructure;
+
+namespace RemoteMem.Tests.Arrays;
+
+public sealed class RemoteArrayTests : IAsyncLifetime
+{
+    private InProcessCluster _cluster = null!;
+    private RemoteMemClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 32L << 20);
+        _client = await _cluster.ConnectAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    private static long Expected(long index) => index * 2654435761L ^ 0x5DEECE66DL;
+
+    [Fact]
+    public async Task Concurrent_writers_on_disjoint_ranges_and_readers_on_overlapping_ones_agree_with_the_sequential_model()
+    {
+        const int length = 200_000; // 1.6 MB of longs through a 32 KiB cache
+        await using var array = await _client.CreateArrayAsync<long>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 8 * 4096, StripeCount = 2, StripeSize = 8192 });
+        using var writersDone = new CancellationTokenSource();
+
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            int start = w * length / 4, end = (w + 1) * length / 4;
+            var chunks = Enumerable.Range(0, (end - start + 999) / 1000).OrderBy(_ => random.Next()).ToList();
+            foreach (var c in chunks)
+            {
+                int from = start + c * 1000, count = Math.Min(1000, end - from);
+                var data = Enumerable.Range(from, count).Select(i => Expected(i)).ToArray();
+                if (c % 2 == 0) await array.WriteAsync(from, data);
+                else array.Write(from, data);
+            }
+        })).ToArray();
+
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
+        {
+            var random = new Random(100 + r);
+            var buffer = new long[5000];
+            while (!writersDone.IsCancellationRequested)
+            {
+                int from = random.Next(0, length - buffer.Length);
+                await array.ReadAsync(from, buffer);
+                for (int i = 0; i < buffer.Length; i++)
+                    Assert.True(buffer[i] == 0 || buffer[i] == Expected(from + i), $"element {from + i} holds {buffer[i]}, neither 0 nor its value");
+            }
+        })).ToArray();
+
+        await Task.WhenAll(writers);
+        writersDone.Cancel();
+        await Task.WhenAll(readers);
+
+        var all = new long[length];
+        await array.ReadAsync(0, all);
+        for (int i = 0; i < length; i++) Assert.True(all[i] == Expected(i), $"element {i} holds {all[i]}");
+        await array.FlushAsync();
+        var remote = new byte[length * sizeof(long)];
+        await array.Allocation.ReadAsync(0, remote);
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(remote).SequenceEqual(all), "remote bytes differ after flush");
+    }
+
+    [Fact]
+    public async Task Fill_copy_indexer_and_sequential_scans_with_read_ahead()
+    {
+        await using var source = await _client.CreateArrayAsync<int>(50_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 16 * 4096, ReadAheadPages = 4 });
+        await using var target = await _client.CreateArrayAsync<int>(60_000, new RemoteArrayOptions { PageSize = 8192, CacheBytes = 4 * 8192 });
+        source.Fill(7);
+        source[49_999] = 42;
+        await source.CopyToAsync(target);
+        var scan = new int[1000];
+        for (int i = 0; i < 50_000; i += scan.Length)
+        {
+            target.Read(i, scan);
+            Assert.All(scan.AsSpan(0, Math.Min(scan.Length, 49_999 - i)).ToArray(), v => Assert.Equal(7, v));
+        }
+
+        Assert.Equal(42, target[49_999]);
+        Assert.Equal(0, target[50_000]);
+    }
+
+    [Fact]
+    public async Task Bad_arguments_fail_at_the_call_with_clear_exceptions()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _client.CreateArrayAsync<int>(0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _client.CreateArrayAsync<int>(-5));
+        var pageSize = await Assert.ThrowsAsync<ArgumentException>(() => _client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 5000 }));
+        Assert.Contains("power of two", pageSize.Message);
+        var cache = await Assert.ThrowsAsync<ArgumentException>(() => _client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1000 }));
+        Assert.Contains("smaller than one page", cache.Message);
+
+        await using var array = await _client.CreateArrayAsync<int>(10_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 4 * 4096 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => array[10_000]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => array[-1] = 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => array.Read(9_990, new int[11]));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => array.WriteAsync(long.MaxValue / 2, new int[1]).AsTask());
+        var crossing = Assert.Throws<ArgumentException>(() => { using var pin = array.Pin(1020, 8); });
+        Assert.Contains("page boundary", crossing.Message);
+    }
+}
+
+/// <summary>A donor process killed under a running array: the next access fails with the documented error, never with zeros.</summary>
+[Collection(Processes.Name)]
+public sealed class RemoteArrayFailureTests
+{
+    [Fact]
+    public async Task A_killed_donor_makes_the_next_access_fail_with_lease_lost()
+    {
+        await using var cluster = await LocalCluster.StartAsync(2, "64MiB", ["--heartbeat-interval", "200ms", "--donor-timeout", "2s"]);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret, DataTimeout = TimeSpan.FromSeconds(8) });
+        await using var array = await client.CreateArrayAsync<int>(1 << 20, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 16 * 4096, StripeCount = 2, StripeSize = 4096 });
+        var data = Enumerable.Range(1, 1 << 20).ToArray();
+        await array.WriteAsync(0, data);
+        await array.FlushAsync();
+
+        cluster.Donors[1].Signal(ChildProcess.SigKill);
+        await cluster.Donors[1].WaitForExitAsync();
+
+        // Every page, cached or not, on either donor: either the right value or LeaseLostException.
+        var back = new int[1024];
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            for (int i = 0; i < data.Length; i += back.Length)
+            {
+                await array.ReadAsync(i, back);
+                Assert.True(data.AsSpan(i, back.Length).SequenceEqual(back), $"elements at {i} read wrong data after the donor died");
+            }
+        });
+        Assert.IsType<LeaseLostException>(error);
+        await Assert.ThrowsAsync<LeaseLostException>(() => array.ReadAsync(0, back).AsTask());
+        Assert.Throws<LeaseLostException>(() => array[5]);
+    }
+}
