@@ -20,10 +20,12 @@ public sealed class RemoteAllocation : IAsyncDisposable
     private string? _lostReason;
     private int _disposed;
 
-    internal RemoteAllocation(RemoteMemClient client, LeaseGrant grant, bool autoRenew)
+    internal RemoteAllocation(RemoteMemClient client, LeaseGrant grant, bool autoRenew, bool writable)
     {
         _client = client;
         LeaseId = grant.LeaseId;
+        HolderId = grant.HolderId;
+        IsWritable = writable;
         Length = (long)grant.Bytes;
         StripeSize = (int)grant.StripeSize;
         AutoRenew = autoRenew;
@@ -34,6 +36,12 @@ public sealed class RemoteAllocation : IAsyncDisposable
 
     /// <summary>The manager's id of the lease behind this allocation.</summary>
     public ulong LeaseId { get; }
+
+    /// <summary>This process's hold on the lease (a published lease has one holder per opener).</summary>
+    public ulong HolderId { get; }
+
+    /// <summary>False when opened read-only by name: writes throw <see cref="InvalidOperationException"/>.</summary>
+    public bool IsWritable { get; }
 
     /// <summary>Size in bytes; valid offsets are [0, Length).</summary>
     public long Length { get; }
@@ -73,6 +81,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
         CheckRange(offset, source.Length);
+        CheckWritable();
         return source.IsEmpty ? default : TransferAsync(write: true, offset, source, 0, source.Length, cancellationToken);
     }
 
@@ -88,6 +97,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     public unsafe void Write(long offset, ReadOnlySpan<byte> source)
     {
         CheckRange(offset, source.Length);
+        CheckWritable();
         if (source.IsEmpty) return;
         fixed (byte* p = source) Wait(TransferAsync(write: true, offset, default, (nint)p, source.Length, CancellationToken.None));
     }
@@ -103,6 +113,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     internal ValueTask WriteNativeAsync(long offset, nint local, int length, CancellationToken cancellationToken)
     {
         CheckRange(offset, length);
+        CheckWritable();
         return length == 0 ? default : TransferAsync(write: true, offset, default, local, length, cancellationToken);
     }
 
@@ -113,6 +124,11 @@ public sealed class RemoteAllocation : IAsyncDisposable
     }
 
     private static unsafe nint Address(MemoryHandle pin) => (nint)pin.Pointer;
+
+    private void CheckWritable()
+    {
+        if (!IsWritable) throw new InvalidOperationException($"Lease {LeaseId} was opened read-only; open it with writable: true to write.");
+    }
 
     private void CheckRange(long offset, int count)
     {
@@ -168,7 +184,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     {
         try
         {
-            UpdateGrant(await _client.RenewAsync(LeaseId, cancellationToken).ConfigureAwait(false));
+            UpdateGrant(await _client.RenewAsync(this, cancellationToken).ConfigureAwait(false));
         }
         catch (LeaseLostException ex)
         {

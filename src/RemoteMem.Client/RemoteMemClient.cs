@@ -15,7 +15,7 @@ namespace RemoteMem.Client;
 public sealed class RemoteMemClient : IAsyncDisposable
 {
     private readonly ControlChannel _control;
-    private readonly ConcurrentDictionary<ulong, RemoteAllocation> _allocations = new();
+    private readonly ConcurrentDictionary<(ulong Lease, ulong Holder), RemoteAllocation> _allocations = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _renewLoop;
 
@@ -25,7 +25,8 @@ public sealed class RemoteMemClient : IAsyncDisposable
         _control = new ControlChannel(options.Manager, secret, options);
         _control.LeaseLost += e =>
         {
-            if (_allocations.TryGetValue(e.LeaseId, out var allocation)) allocation.MarkLost(e.Reason);
+            foreach (var allocation in _allocations.Values)
+                if (allocation.LeaseId == e.LeaseId) allocation.MarkLost(e.Reason);
         };
         Transport = new TcpSegmentTransport(secret, options.Transport(options.DataTimeout), options.Logger);
         _renewLoop = RenewLoopAsync();
@@ -78,10 +79,44 @@ public sealed class RemoteMemClient : IAsyncDisposable
             throw Errors.FromWire(ex);
         }
 
-        var grant = LeaseGrant.Decode(reply);
-        var allocation = new RemoteAllocation(this, grant, options.AutoRenew);
-        _allocations[grant.LeaseId] = allocation;
+        return Track(new RemoteAllocation(this, LeaseGrant.Decode(reply), options.AutoRenew, writable: true));
+    }
+
+    private RemoteAllocation Track(RemoteAllocation allocation)
+    {
+        _allocations[(allocation.LeaseId, allocation.HolderId)] = allocation;
         return allocation;
+    }
+
+    /// <summary>Publishes an allocation under <paramref name="name"/>, with metadata that <see cref="OpenAsync"/> hands to openers.</summary>
+    internal async Task PublishAsync(RemoteAllocation allocation, string name, byte[] metadata, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _control.CallAsync(Opcode.LeasePublish, new LeasePublish(allocation.LeaseId, allocation.HolderId, name, metadata).Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WireException ex)
+        {
+            throw Errors.FromWire(ex, allocation.LeaseId);
+        }
+    }
+
+    /// <summary>Becomes a holder of the allocation published as <paramref name="name"/>; returns it and the publisher's metadata.</summary>
+    internal async Task<(RemoteAllocation Allocation, byte[] Metadata)> OpenAsync(string name, bool writable, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        byte[] reply;
+        try
+        {
+            reply = await _control.CallAsync(Opcode.LeaseOpen, new LeaseOpen(name, writable ? Rights.ReadWrite : Rights.Read, 0).Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WireException ex)
+        {
+            throw Errors.FromWire(ex);
+        }
+
+        var opened = LeaseOpened.Decode(reply);
+        return (Track(new RemoteAllocation(this, opened.Grant, autoRenew: true, writable)), opened.Metadata);
     }
 
     /// <summary>
@@ -96,8 +131,36 @@ public sealed class RemoteMemClient : IAsyncDisposable
         options.Validate();
         long bytes = checked(length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
         var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize }, cancellationToken).ConfigureAwait(false);
+        return NewArray<T>(allocation, length, options);
+    }
+
+    /// <summary>
+    /// Opens an array another process published with <see cref="RemoteArray{T}.PublishAsync"/>, read-only
+    /// unless <paramref name="writable"/>. It sees what the publisher flushed before this call; call
+    /// <see cref="RemoteArray{T}.RefreshAsync"/> to see later flushes. The element type must have the
+    /// size the publisher used.
+    /// </summary>
+    public async Task<RemoteArray<T>> OpenArrayAsync<T>(string name, bool writable = false, RemoteArrayOptions? options = null, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        options ??= new RemoteArrayOptions();
+        options.Validate();
+        var (allocation, metadata) = await OpenAsync(name, writable, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return NewArray<T>(allocation, ArrayMetadata.Decode<T>(name, metadata), options);
+        }
+        catch
+        {
+            await allocation.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private RemoteArray<T> NewArray<T>(RemoteAllocation allocation, long length, RemoteArrayOptions options) where T : unmanaged
+    {
         var cache = new Arrays.Internal.PageCache(allocation, options.PageSize, options.CacheBytes, options.ReadAheadPages, Options.DataTimeout);
-        return new RemoteArray<T>(allocation, cache, length);
+        return new RemoteArray<T>(this, allocation, cache, length);
     }
 
     /// <summary>The cluster as the manager sees it: donors and leases.</summary>
@@ -113,24 +176,25 @@ public sealed class RemoteMemClient : IAsyncDisposable
         }
     }
 
-    internal async Task<LeaseGrant> RenewAsync(ulong leaseId, CancellationToken cancellationToken)
+    internal async Task<LeaseGrant> RenewAsync(RemoteAllocation allocation, CancellationToken cancellationToken)
     {
         try
         {
-            return LeaseGrant.Decode(await _control.CallAsync(Opcode.LeaseRenew, new LeaseId(leaseId).Encode(), idempotent: true, cancellationToken).ConfigureAwait(false));
+            var request = new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode();
+            return LeaseGrant.Decode(await _control.CallAsync(Opcode.LeaseRenew, request, idempotent: true, cancellationToken).ConfigureAwait(false));
         }
         catch (WireException ex)
         {
-            throw Errors.FromWire(ex, leaseId);
+            throw Errors.FromWire(ex, allocation.LeaseId);
         }
     }
 
     internal async Task ReleaseAsync(RemoteAllocation allocation)
     {
-        _allocations.TryRemove(allocation.LeaseId, out _);
+        _allocations.TryRemove((allocation.LeaseId, allocation.HolderId), out _);
         try
         {
-            await _control.CallAsync(Opcode.LeaseRelease, new LeaseId(allocation.LeaseId).Encode(), idempotent: true, CancellationToken.None).ConfigureAwait(false);
+            await _control.CallAsync(Opcode.LeaseRelease, new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode(), idempotent: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (WireException ex) when (ex.Code is ErrorCode.LeaseNotFound)
         {
@@ -151,12 +215,12 @@ public sealed class RemoteMemClient : IAsyncDisposable
                     if (!allocation.AutoRenew || allocation.IsLost || now < allocation.RenewDueUnixMs) continue;
                     try
                     {
-                        allocation.UpdateGrant(await RenewAsync(allocation.LeaseId, _stopping.Token).ConfigureAwait(false));
+                        allocation.UpdateGrant(await RenewAsync(allocation, _stopping.Token).ConfigureAwait(false));
                     }
                     catch (LeaseLostException ex)
                     {
                         allocation.MarkLost(ex.Message);
-                        _allocations.TryRemove(allocation.LeaseId, out _);
+                        _allocations.TryRemove((allocation.LeaseId, allocation.HolderId), out _);
                     }
                     catch (RemoteMemException)
                     {

@@ -31,6 +31,8 @@ public enum ErrorCode : ushort
     LeaseNotFound = 43,
     LeaseLost = 44,
     InvalidArgument = 45,
+    NameExists = 46,
+    NameNotFound = 47,
 
     // Service state (60-79).
     ShuttingDown = 60,

@@ -18,6 +18,8 @@ public enum Opcode : byte
     LeaseRequest = 0x20,
     LeaseRenew = 0x21,
     LeaseRelease = 0x22,
+    LeasePublish = 0x23,
+    LeaseOpen = 0x24,
 
     SegmentAllocate = 0x30,
     SegmentFree = 0x31,

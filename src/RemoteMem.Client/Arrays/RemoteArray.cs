@@ -18,15 +18,43 @@ namespace RemoteMem.Client;
 public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
 {
     private static readonly int ElementSize = Unsafe.SizeOf<T>();
+    private readonly RemoteMemClient _client;
     private readonly RemoteAllocation _allocation;
     private readonly PageCache _cache;
     private int _disposed;
 
-    internal RemoteArray(RemoteAllocation allocation, PageCache cache, long length)
+    internal RemoteArray(RemoteMemClient client, RemoteAllocation allocation, PageCache cache, long length)
     {
+        _client = client;
         _allocation = allocation;
         _cache = cache;
         Length = length;
+    }
+
+    /// <summary>False when opened read-only by name (<see cref="RemoteMemClient.OpenArrayAsync"/>): writes throw.</summary>
+    public bool IsWritable => _allocation.IsWritable;
+
+    /// <summary>
+    /// Publishes the array under <paramref name="name"/> so other processes (e.g. the other ranks of an
+    /// MPI job) can open it with <see cref="RemoteMemClient.OpenArrayAsync"/>. The data stays alive while
+    /// any holder keeps its handle. Consistency is flush-to-publish: what a writer has flushed before
+    /// another process opens (or <see cref="RefreshAsync"/>es a range) is what that process reads.
+    /// </summary>
+    public Task PublishAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return _client.PublishAsync(_allocation, name, ArrayMetadata.Encode<T>(Length), cancellationToken);
+    }
+
+    /// <summary>
+    /// Drops this process's cached copy of [index, index + count) (after writing back its own changes),
+    /// so the next reads see what other holders have flushed since. Pinned pages are not refreshed.
+    /// </summary>
+    public Task RefreshAsync(long index, long count, CancellationToken cancellationToken = default)
+    {
+        CheckRange(index, count);
+        if (count == 0) return Task.CompletedTask;
+        return _cache.InvalidateAsync(index * ElementSize >> _cache.PageShift, ((index + count) * ElementSize - 1) >> _cache.PageShift, cancellationToken);
     }
 
     /// <summary>Number of elements.</summary>
@@ -75,6 +103,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     public void Write(long index, ReadOnlySpan<T> source)
     {
         CheckRange(index, source.Length);
+        CheckWritable();
         var bytes = MemoryMarshal.AsBytes(source);
         long offset = index * ElementSize;
         while (!bytes.IsEmpty)
@@ -105,6 +134,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     public async ValueTask WriteAsync(long index, ReadOnlyMemory<T> source, CancellationToken cancellationToken = default)
     {
         CheckRange(index, source.Length);
+        CheckWritable();
         long offset = index * ElementSize;
         int done = 0, total = source.Length * ElementSize;
         while (done < total)
@@ -131,6 +161,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         int inPage = (int)(offset & (_cache.PageSize - 1));
         if (inPage + (long)count * ElementSize > _cache.PageLength(page))
             throw new ArgumentException($"Elements [{index}, +{count}) cross a page boundary; pin at most {ElementsPerPage} elements within one page.", nameof(count));
+        if (writable) CheckWritable();
         var frame = _cache.Acquire(page);
         if (writable) PageCache.MarkDirty(frame);
         return new PinnedRange<T>(frame, MemoryMarshal.Cast<byte, T>(_cache.Memory(frame, inPage, count * ElementSize)));
@@ -203,6 +234,11 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         {
             PageCache.Release(frame);
         }
+    }
+
+    private void CheckWritable()
+    {
+        if (!IsWritable) throw new InvalidOperationException("This array was opened read-only; open it with writable: true to change it.");
     }
 
     private void CheckRange(long index, long count)

@@ -15,6 +15,7 @@ public sealed class ManagerCore : IAsyncDisposable
     private readonly object _lock = new();
     private readonly Dictionary<ulong, DonorRecord> _donors = [];
     private readonly Dictionary<ulong, LeaseRecord> _leases = [];
+    private readonly Dictionary<string, LeaseRecord> _names = new(StringComparer.Ordinal);
     private readonly ManagerOptions _options;
     private readonly ClusterSecret _secret;
     private readonly CapabilityAuthority _authority;
@@ -153,7 +154,10 @@ public sealed class ManagerCore : IAsyncDisposable
         if (admin is not null) _ = admin.DisposeAsync().AsTask();
         foreach (var lease in lost)
         {
-            _ = lease.Owner?.SendEventAsync(Opcode.LeaseLostEvent, new LeaseLostEvent(lease.Id, lease.LostReason!).Encode());
+            List<FrameConnection> holders;
+            lock (_lock) holders = lease.Holders.Values.Select(h => h.Connection).OfType<FrameConnection>().Distinct().ToList();
+            var lostEvent = new LeaseLostEvent(lease.Id, lease.LostReason!).Encode();
+            foreach (var connection in holders) _ = connection.SendEventAsync(Opcode.LeaseLostEvent, lostEvent);
             // The surviving segments of a lost lease are useless to the client: reclaim them now.
             _ = FreeSegmentsAsync(lease, survivorsOnly: true);
         }
@@ -171,8 +175,12 @@ public sealed class ManagerCore : IAsyncDisposable
             silent = _donors.Values
                 .Where(d => d.Health == DonorHealth.Alive && now - d.LastHeartbeatTicks > (long)_options.DonorTimeout.TotalMilliseconds)
                 .Select(d => d.Id).ToList();
-            expired = _leases.Values.Where(l => l.ExpiresUnixMs <= nowMs).ToList();
-            foreach (var lease in expired) _leases.Remove(lease.Id);
+            // A holder that stopped renewing drops out; a lease with no holder left is reclaimed.
+            foreach (var lease in _leases.Values)
+                foreach (var holder in lease.Holders.Values.Where(h => h.ExpiresUnixMs <= nowMs).ToList())
+                    lease.Holders.Remove(holder.Id);
+            expired = _leases.Values.Where(l => l.Holders.Count == 0).ToList();
+            foreach (var lease in expired) Forget(lease);
         }
 
         foreach (var id in silent) MarkDown(id, DonorHealth.Dead, $"no heartbeat for {_options.DonorTimeout.TotalSeconds:0.#} s");
@@ -244,20 +252,16 @@ public sealed class ManagerCore : IAsyncDisposable
             throw;
         }
 
-        var lease = new LeaseRecord
+        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = placed };
+        Holder creator;
+        lock (_lock)
         {
-            Id = leaseId,
-            Bytes = request.Bytes,
-            StripeSize = stripe,
-            Rights = request.Rights,
-            Ttl = ttl,
-            Segments = placed,
-            ExpiresUnixMs = NowUnixMs + (long)ttl.TotalMilliseconds,
-            Owner = owner,
-        };
-        lock (_lock) _leases[leaseId] = lease;
+            creator = lease.AddHolder(request.Rights, ttl, NowUnixMs, owner);
+            _leases[leaseId] = lease;
+        }
+
         ManagerLog.LeaseGranted(_logger, leaseId, request.Bytes, count, stripe);
-        return Grant(lease);
+        return Grant(lease, creator);
     }
 
     private WireException Refuse(ulong bytes, ErrorCode code, string reason)
@@ -293,34 +297,88 @@ public sealed class ManagerCore : IAsyncDisposable
         return null;
     }
 
-    public LeaseGrant Renew(ulong leaseId, FrameConnection? owner)
+    public LeaseGrant Renew(ulong leaseId, ulong holderId, FrameConnection? connection)
     {
         lock (_lock)
         {
-            if (!_leases.TryGetValue(leaseId, out var lease))
-                throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} does not exist (released, or expired before renewal).");
-            if (lease.LostReason is not null)
-                throw new WireException(ErrorCode.LeaseLost, $"Lease {leaseId} is lost: {lease.LostReason}.");
-            lease.ExpiresUnixMs = NowUnixMs + (long)lease.Ttl.TotalMilliseconds;
-            if (owner is not null) lease.Owner = owner;
-            return Grant(lease);
+            var (lease, holder) = Find(leaseId, holderId);
+            holder.ExpiresUnixMs = NowUnixMs + (long)holder.Ttl.TotalMilliseconds;
+            if (connection is not null) holder.Connection = connection;
+            return Grant(lease, holder);
         }
     }
 
-    public async Task ReleaseAsync(ulong leaseId)
+    /// <summary>Ends one holder's hold; the last one frees the lease (its segments are zeroed and reused).</summary>
+    public async Task ReleaseAsync(ulong leaseId, ulong holderId)
     {
-        LeaseRecord? lease;
+        LeaseRecord lease;
         lock (_lock)
         {
-            if (!_leases.Remove(leaseId, out lease))
-                throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} does not exist.");
+            if (!_leases.TryGetValue(leaseId, out lease!) || !lease.Holders.Remove(holderId))
+                throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} has no holder {holderId}.");
+            if (lease.Holders.Count > 0) return;
+            Forget(lease);
         }
 
-        ManagerLog.LeaseEnded(_logger, leaseId, "released");
+        ManagerLog.LeaseEnded(_logger, leaseId, "released by its last holder");
         await FreeSegmentsAsync(lease, survivorsOnly: lease.LostReason is not null);
     }
 
-    private LeaseGrant Grant(LeaseRecord lease)
+    /// <summary>Makes a lease findable by name.</summary>
+    public void Publish(LeasePublish request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 256)
+            throw new WireException(ErrorCode.InvalidArgument, "A published name must be 1 to 256 characters.");
+        lock (_lock)
+        {
+            var (lease, _) = Find(request.LeaseId, request.HolderId);
+            if (lease.Name is not null)
+                throw new WireException(ErrorCode.InvalidArgument, $"Lease {lease.Id} is already published as '{lease.Name}'.");
+            if (_names.ContainsKey(request.Name))
+                throw new WireException(ErrorCode.NameExists, $"The name '{request.Name}' is already published; choose another or wait until its lease ends.");
+            lease.Name = request.Name;
+            lease.Metadata = request.Metadata;
+            _names[request.Name] = lease;
+        }
+    }
+
+    /// <summary>Adds a holder to the lease published as <paramref name="request"/>'s name.</summary>
+    public LeaseOpened Open(LeaseOpen request, FrameConnection? connection)
+    {
+        if (request.Rights is not (Rights.Read or Rights.ReadWrite))
+            throw new WireException(ErrorCode.InvalidArgument, $"Open a lease for Read or ReadWrite, not {request.Rights}.");
+        var ttl = request.TtlMs == 0 ? _options.LeaseTtl : TimeSpan.FromMilliseconds(request.TtlMs);
+        if (ttl > _options.MaxLeaseTtl)
+            throw new WireException(ErrorCode.InvalidArgument, $"A lease lifetime of {ttl} exceeds the manager's maximum of {_options.MaxLeaseTtl}.");
+        lock (_lock)
+        {
+            if (!_names.TryGetValue(request.Name, out var lease))
+                throw new WireException(ErrorCode.NameNotFound, $"Nothing is published as '{request.Name}'.");
+            if (lease.LostReason is not null)
+                throw new WireException(ErrorCode.LeaseLost, $"Lease {lease.Id} ('{request.Name}') is lost: {lease.LostReason}.");
+            var holder = lease.AddHolder(request.Rights, ttl, NowUnixMs, connection);
+            return new LeaseOpened(lease.Metadata, Grant(lease, holder));
+        }
+    }
+
+    private (LeaseRecord Lease, Holder Holder) Find(ulong leaseId, ulong holderId)
+    {
+        if (!_leases.TryGetValue(leaseId, out var lease))
+            throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} does not exist (released, or expired before renewal).");
+        if (lease.LostReason is not null)
+            throw new WireException(ErrorCode.LeaseLost, $"Lease {leaseId} is lost: {lease.LostReason}.");
+        if (!lease.Holders.TryGetValue(holderId, out var holder))
+            throw new WireException(ErrorCode.LeaseNotFound, $"Lease {leaseId} has no holder {holderId} (it expired before renewal).");
+        return (lease, holder);
+    }
+
+    private void Forget(LeaseRecord lease)
+    {
+        _leases.Remove(lease.Id);
+        if (lease.Name is not null) _names.Remove(lease.Name);
+    }
+
+    private LeaseGrant Grant(LeaseRecord lease, Holder holder)
     {
         var segments = new SegmentGrant[lease.Segments.Count];
         for (int i = 0; i < segments.Length; i++)
@@ -333,13 +391,13 @@ public sealed class ManagerCore : IAsyncDisposable
                 SegmentId = s.SegmentId,
                 PoolOffset = s.PoolOffset,
                 Length = s.Length,
-                ExpiresUnixMs = lease.ExpiresUnixMs,
-                Rights = lease.Rights,
+                ExpiresUnixMs = holder.ExpiresUnixMs,
+                Rights = holder.Rights,
             });
             segments[i] = new SegmentGrant(s.Endpoint, capability);
         }
 
-        return new LeaseGrant(lease.Id, lease.Bytes, lease.StripeSize, lease.ExpiresUnixMs, segments);
+        return new LeaseGrant(lease.Id, holder.Id, lease.Bytes, lease.StripeSize, holder.ExpiresUnixMs, segments);
     }
 
     private Task FreeSegmentsAsync(LeaseRecord lease, bool survivorsOnly)
@@ -391,7 +449,7 @@ public sealed class ManagerCore : IAsyncDisposable
                 d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks)).ToList();
             var leases = _leases.Values.OrderBy(l => l.Id).Select(l => new LeaseStatus(
                 l.Id, (long)l.Bytes, (int)l.StripeSize, l.Segments.Select(s => s.DonorId).ToList(),
-                l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason)).ToList();
+                l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason, l.Name, l.Holders.Count)).ToList();
             return new StatusReport(Endpoint, nowMs, donors, leases);
         }
     }

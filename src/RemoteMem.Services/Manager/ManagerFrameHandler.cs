@@ -41,20 +41,34 @@ internal sealed class ManagerFrameHandler(ManagerCore core, ILogger logger) : IF
             }
 
             case Opcode.LeaseRenew:
+            {
                 Require(connection, PeerRole.Client, header.Opcode);
-                connection.Respond(header, core.Renew(LeaseId.Decode(bytes).Id, connection).Encode());
+                var holder = LeaseHolder.Decode(bytes);
+                connection.Respond(header, core.Renew(holder.LeaseId, holder.HolderId, connection).Encode());
                 break;
+            }
+
             case Opcode.LeaseRelease:
             {
                 Require(connection, PeerRole.Client, header.Opcode);
-                var id = LeaseId.Decode(bytes).Id;
+                var holder = LeaseHolder.Decode(bytes);
                 Answer(connection, header, async () =>
                 {
-                    await core.ReleaseAsync(id);
+                    await core.ReleaseAsync(holder.LeaseId, holder.HolderId);
                     return [];
                 });
                 break;
             }
+
+            case Opcode.LeasePublish:
+                Require(connection, PeerRole.Client, header.Opcode);
+                core.Publish(LeasePublish.Decode(bytes));
+                connection.Respond(header, ReadOnlySpan<byte>.Empty);
+                break;
+            case Opcode.LeaseOpen:
+                Require(connection, PeerRole.Client, header.Opcode);
+                connection.Respond(header, core.Open(LeaseOpen.Decode(bytes), connection).Encode());
+                break;
 
             case Opcode.Status:
                 if (bytes.Length != 0) throw new WireException(ErrorCode.MalformedFrame, "Status takes an empty payload.");

@@ -28,15 +28,18 @@ public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSi
 public sealed record SegmentGrant(string DataEndpoint, Capability Capability);
 
 /// <summary>
-/// Manager's answer to a lease request or renewal. Byte <c>i</c> of the lease lives in stripe
+/// Manager's answer to a lease request, renewal or open. <see cref="HolderId"/> names this holder of
+/// the lease (a lease opened by name has several; it lives while any of them renews it). Byte <c>i</c>
+/// of the lease lives in stripe
 /// <c>i / StripeSize</c>, which is stored on segment <c>stripe % Segments.Count</c> at offset
 /// <c>(stripe / Segments.Count) * StripeSize + i % StripeSize</c>.
 /// </summary>
-public sealed record LeaseGrant(ulong LeaseId, ulong Bytes, uint StripeSize, long ExpiresUnixMs, IReadOnlyList<SegmentGrant> Segments)
+public sealed record LeaseGrant(ulong LeaseId, ulong HolderId, ulong Bytes, uint StripeSize, long ExpiresUnixMs, IReadOnlyList<SegmentGrant> Segments)
 {
     public byte[] Encode() => Message.ToArray(w =>
     {
         w.WriteUInt64(LeaseId);
+        w.WriteUInt64(HolderId);
         w.WriteUInt64(Bytes);
         w.WriteUInt32(StripeSize);
         w.WriteInt64(ExpiresUnixMs);
@@ -54,6 +57,7 @@ public sealed record LeaseGrant(ulong LeaseId, ulong Bytes, uint StripeSize, lon
     {
         var r = new WireReader(payload);
         ulong id = r.ReadUInt64();
+        ulong holder = r.ReadUInt64();
         ulong bytes = r.ReadUInt64();
         uint stripe = r.ReadUInt32();
         long expires = r.ReadInt64();
@@ -70,21 +74,95 @@ public sealed record LeaseGrant(ulong LeaseId, ulong Bytes, uint StripeSize, lon
         }
 
         r.EnsureEnd();
-        return new LeaseGrant(id, bytes, stripe, expires, segments);
+        return new LeaseGrant(id, holder, bytes, stripe, expires, segments);
     }
 }
 
-/// <summary>Client to manager: renew (answered with a fresh <see cref="LeaseGrant"/>) or release (empty answer) a lease.</summary>
-public sealed record LeaseId(ulong Id)
+/// <summary>Client to manager: renew (answered with a fresh <see cref="LeaseGrant"/>) or release (empty answer) one holder's hold on a lease.</summary>
+public sealed record LeaseHolder(ulong LeaseId, ulong HolderId)
 {
-    public byte[] Encode() => Message.ToArray(w => w.WriteUInt64(Id));
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(LeaseId);
+        w.WriteUInt64(HolderId);
+    });
 
-    public static LeaseId Decode(ReadOnlySpan<byte> payload)
+    public static LeaseHolder Decode(ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        var m = new LeaseId(r.ReadUInt64());
+        var m = new LeaseHolder(r.ReadUInt64(), r.ReadUInt64());
         r.EnsureEnd();
         return m;
+    }
+}
+
+/// <summary>
+/// Client to manager: make a lease findable by <paramref name="Name"/>, with opaque metadata the
+/// opener gets back (e.g. element type and length). Empty answer; NameExists if the name is taken.
+/// </summary>
+public sealed record LeasePublish(ulong LeaseId, ulong HolderId, string Name, byte[] Metadata)
+{
+    public const int MaxMetadataBytes = 1024;
+
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(LeaseId);
+        w.WriteUInt64(HolderId);
+        w.WriteString(Name);
+        w.WriteUInt16((ushort)Metadata.Length);
+        w.WriteBytes(Metadata);
+    });
+
+    public static LeasePublish Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        ulong lease = r.ReadUInt64();
+        ulong holder = r.ReadUInt64();
+        string name = r.ReadString();
+        int length = r.ReadUInt16();
+        if (length > MaxMetadataBytes) throw new WireException(ErrorCode.MalformedFrame, $"Malformed payload: {length} bytes of metadata (at most {MaxMetadataBytes}).");
+        var m = new LeasePublish(lease, holder, name, r.ReadBytes(length).ToArray());
+        r.EnsureEnd();
+        return m;
+    }
+}
+
+/// <summary>Client to manager: become a holder of the lease published as <paramref name="Name"/>, with <paramref name="Rights"/> (Read, or ReadWrite).</summary>
+public sealed record LeaseOpen(string Name, Rights Rights, uint TtlMs)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteString(Name);
+        w.WriteUInt32((uint)Rights);
+        w.WriteUInt32(TtlMs);
+    });
+
+    public static LeaseOpen Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new LeaseOpen(r.ReadString(), (Rights)r.ReadUInt32(), r.ReadUInt32());
+        r.EnsureEnd();
+        return m;
+    }
+}
+
+/// <summary>Manager's answer to <see cref="LeaseOpen"/>: the publisher's metadata (u16 length + bytes), then the opener's grant.</summary>
+public sealed record LeaseOpened(byte[] Metadata, LeaseGrant Grant)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt16((ushort)Metadata.Length);
+        w.WriteBytes(Metadata);
+        w.WriteBytes(Grant.Encode());
+    });
+
+    public static LeaseOpened Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        int length = r.ReadUInt16();
+        if (length > LeasePublish.MaxMetadataBytes) throw new WireException(ErrorCode.MalformedFrame, $"Malformed payload: {length} bytes of metadata.");
+        var metadata = r.ReadBytes(length).ToArray();
+        return new LeaseOpened(metadata, LeaseGrant.Decode(r.ReadBytes(r.Remaining)));
     }
 }
 

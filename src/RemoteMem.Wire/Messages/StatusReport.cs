@@ -67,4 +67,6 @@ public sealed record LeaseStatus(
     IReadOnlyList<ulong> DonorIds,
     long ExpiresInMs,
     bool Lost,
-    string? LostReason);
+    string? LostReason,
+    string? Name = null,
+    int Holders = 1);

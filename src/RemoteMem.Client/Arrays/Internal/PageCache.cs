@@ -280,21 +280,45 @@ internal sealed class PageCache : IDisposable
                 continue;
             }
 
-            _table.TryRemove(new KeyValuePair<long, Frame>(page, frame));
-            Interlocked.Exchange(ref frame.Page, Frame.Detached);
-            if (Volatile.Read(ref frame.Pins) != 0)
-            {
-                // A hit pinned it between our checks: give it back.
-                Volatile.Write(ref frame.Page, page);
-                _table[page] = frame;
-                continue;
-            }
-
+            if (!TryDetach(frame, page)) continue;
             evicted = page;
             return frame;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Under the lock: takes an unpinned frame off its page. Detach first, then check pins; a hit pins
+    /// first, then checks the page; so either we see its pin or it sees the detached page.
+    /// </summary>
+    private bool TryDetach(Frame frame, long page)
+    {
+        _table.TryRemove(new KeyValuePair<long, Frame>(page, frame));
+        Interlocked.Exchange(ref frame.Page, Frame.Detached);
+        if (Volatile.Read(ref frame.Pins) == 0) return true;
+        // A hit pinned it between our checks: give it back.
+        Volatile.Write(ref frame.Page, page);
+        _table[page] = frame;
+        return false;
+    }
+
+    /// <summary>
+    /// Drops the cached copies of pages [first, last] so the next access reads them from remote memory
+    /// (what other processes flushed). Changed pages are written back first; pinned pages stay.
+    /// </summary>
+    public async Task InvalidateAsync(long first, long last, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync(first, last, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            foreach (var frame in _frames)
+            {
+                long page = frame.Page;
+                if (page < first || page > last || frame.Dirty || frame.Loading is not null || Volatile.Read(ref frame.Pins) != 0) continue;
+                if (TryDetach(frame, page)) Volatile.Write(ref frame.Page, Frame.Free);
+            }
+        }
     }
 
     private void NoteMiss(long page)
@@ -313,7 +337,9 @@ internal sealed class PageCache : IDisposable
     private long LastPage => (_backing.Length - 1) >> PageShift;
 
     /// <summary>Writes every dirty page back. Pages written during the flush may be written again by the next one.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    public Task FlushAsync(CancellationToken cancellationToken = default) => FlushAsync(0, long.MaxValue, cancellationToken);
+
+    private async Task FlushAsync(long first, long last, CancellationToken cancellationToken)
     {
         foreach (var frame in _frames)
         {
@@ -322,7 +348,7 @@ internal sealed class PageCache : IDisposable
             lock (_lock)
             {
                 page = frame.Page;
-                if (page < 0 || frame.Loading is not null || !frame.Dirty || !_table.TryGetValue(page, out var mapped) || mapped != frame) continue;
+                if (page < first || page > last || frame.Loading is not null || !frame.Dirty || !_table.TryGetValue(page, out var mapped) || mapped != frame) continue;
                 Interlocked.Increment(ref frame.Pins);
             }
 

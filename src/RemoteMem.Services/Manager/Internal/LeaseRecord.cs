@@ -1,4 +1,5 @@
 using RemoteMem.Transport;
+using RemoteMem.Wire;
 
 namespace RemoteMem.Services.Manager.Internal;
 
@@ -9,18 +10,38 @@ internal sealed record PlacedSegment(ulong DonorId, string Endpoint, ulong Segme
     public bool Freed { get; set; }
 }
 
-/// <summary>The manager's view of one lease. Guarded by the manager's lock.</summary>
+/// <summary>One process's hold on a lease: its rights, its own expiry, and where to tell it the lease is lost.</summary>
+internal sealed class Holder
+{
+    public required ulong Id { get; init; }
+    public required Rights Rights { get; init; }
+    public required TimeSpan Ttl { get; init; }
+    public long ExpiresUnixMs { get; set; }
+    public FrameConnection? Connection { get; set; }
+}
+
+/// <summary>
+/// The manager's view of one lease. Guarded by the manager's lock. A lease lives while any holder
+/// renews it: the creator is holder 1; each open by name adds one; the last release or expiry frees it.
+/// </summary>
 internal sealed class LeaseRecord
 {
     public required ulong Id { get; init; }
     public required ulong Bytes { get; init; }
     public required uint StripeSize { get; init; }
-    public required Wire.Rights Rights { get; init; }
-    public required TimeSpan Ttl { get; init; }
     public required IReadOnlyList<PlacedSegment> Segments { get; init; }
-    public long ExpiresUnixMs { get; set; }
+    public Dictionary<ulong, Holder> Holders { get; } = [];
+    public ulong NextHolderId { get; set; } = 1;
     public string? LostReason { get; set; }
+    public string? Name { get; set; }
+    public byte[] Metadata { get; set; } = [];
 
-    /// <summary>The client connection to tell when the lease is lost (the latest that renewed it).</summary>
-    public FrameConnection? Owner { get; set; }
+    public Holder AddHolder(Rights rights, TimeSpan ttl, long nowUnixMs, FrameConnection? connection)
+    {
+        var holder = new Holder { Id = NextHolderId++, Rights = rights, Ttl = ttl, ExpiresUnixMs = nowUnixMs + (long)ttl.TotalMilliseconds, Connection = connection };
+        Holders[holder.Id] = holder;
+        return holder;
+    }
+
+    public long ExpiresUnixMs => Holders.Count == 0 ? 0 : Holders.Values.Max(h => h.ExpiresUnixMs);
 }
