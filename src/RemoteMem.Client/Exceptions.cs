@@ -38,3 +38,6 @@ public sealed class CapabilityRefusedException(ErrorCode code, string message, E
 /// <summary>The cluster has no room for the allocation (or no donors at all).</summary>
 public sealed class InsufficientCapacityException(ErrorCode code, string message, Exception? inner = null)
     : RemoteMemException(code, message, inner);
+
+/// <summary>Data read back failed its checksum: it is reported, never returned.</summary>
+public sealed class DataCorruptedException(string message) : RemoteMemException(ErrorCode.ChecksumMismatch, message);

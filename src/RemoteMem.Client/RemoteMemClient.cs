@@ -163,6 +163,10 @@ public sealed class RemoteMemClient : IAsyncDisposable
         return new RemoteArray<T>(this, allocation, cache, length);
     }
 
+    /// <summary>Creates an empty key-value store whose records live in remote memory.</summary>
+    public Task<RemoteKv> CreateKvAsync(RemoteKvOptions? options = null, CancellationToken cancellationToken = default) =>
+        RemoteKv.CreateAsync(this, options ?? new RemoteKvOptions(), cancellationToken);
+
     /// <summary>The cluster as the manager sees it: donors and leases.</summary>
     public async Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default)
     {

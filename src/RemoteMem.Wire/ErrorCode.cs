@@ -34,6 +34,9 @@ public enum ErrorCode : ushort
     NameExists = 46,
     NameNotFound = 47,
 
+    /// <summary>Client-side only (never sent): stored data failed its checksum.</summary>
+    ChecksumMismatch = 48,
+
     // Service state (60-79).
     ShuttingDown = 60,
     Timeout = 61,
