@@ -68,6 +68,8 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
 
     internal RemoteAllocation Allocation => _allocation;
 
+    internal PageCache Cache => _cache;
+
     /// <summary>The lease behind the array (for diagnostics and status).</summary>
     public ulong LeaseId => _allocation.LeaseId;
 

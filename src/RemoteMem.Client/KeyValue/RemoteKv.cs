@@ -279,6 +279,17 @@ public sealed class RemoteKv : IAsyncDisposable
     /// <summary>Blocking <see cref="TryGetAsync(ReadOnlyMemory{byte}, IBufferWriter{byte}, CancellationToken)"/>.</summary>
     public bool TryGet(ReadOnlyMemory<byte> key, IBufferWriter<byte> destination) => TryGetAsync(key, destination).AsTask().GetAwaiter().GetResult();
 
+    /// <summary>Blocking form of <see cref="TryGetAsync(ReadOnlyMemory{byte}, Memory{byte}, CancellationToken)"/> into a caller's span: the value's length, or -1 when absent.</summary>
+    public int TryGet(ReadOnlyMemory<byte> key, Span<byte> destination)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        if (!TryGet(key, buffer)) return -1;
+        if (buffer.WrittenCount > destination.Length)
+            throw new ArgumentException($"The value has {buffer.WrittenCount} bytes; the destination holds {destination.Length}.", nameof(destination));
+        buffer.WrittenSpan.CopyTo(destination);
+        return buffer.WrittenCount;
+    }
+
     /// <summary>Blocking <see cref="DeleteAsync"/>.</summary>
     public bool Delete(ReadOnlyMemory<byte> key) => DeleteAsync(key).AsTask().GetAwaiter().GetResult();
 

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using RemoteMem.Tests.Infrastructure;
+
+namespace RemoteMem.Tests.Integration;
+
+/// <summary>The samples run as a user runs them and verify their own results (so they cannot rot).</summary>
+[Collection(Processes.Name)]
+public sealed class SampleTests
+{
+    private static async Task<string> RunSampleAsync(string assembly, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
+        Assert.True(process.ExitCode == 0, $"{assembly} exited {process.ExitCode}:\n{await output}\n{await errors}");
+        return await output;
+    }
+
+    [Fact]
+    public async Task LargeArray_computes_out_of_core_and_matches_the_local_result() =>
+        Assert.Contains("Verified: all 1,048,576 elements equal the local computation.", await RunSampleAsync("LargeArray.dll", "1048576", "3"));
+
+    [Fact]
+    public async Task KeyValueCache_memoizes_and_every_cached_result_is_right()
+    {
+        var output = await RunSampleAsync("KeyValueCache.dll");
+        Assert.Matches(@"\d+ hits \(\d+\.\d%\)", output);
+        Assert.Contains("Verified: all", output);
+    }
+}
