@@ -110,7 +110,10 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         long offset = index * ElementSize;
         while (!bytes.IsEmpty)
         {
-            var frame = _cache.Acquire(offset >> _cache.PageShift);
+            long page = offset >> _cache.PageShift;
+            var frame = CoversPage(offset, bytes.Length, page)
+                ? _cache.AcquireForOverwriteAsync(page).AsTask().GetAwaiter().GetResult()
+                : _cache.Acquire(page);
             int n = CopyIn(frame, offset, bytes);
             bytes = bytes[n..];
             offset += n;
@@ -123,6 +126,8 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         CheckRange(index, destination.Length);
         long offset = index * ElementSize;
         int done = 0, total = destination.Length * ElementSize;
+        // A range over several pages: ask for all of them at once, so the misses travel in parallel.
+        if (total > _cache.PageSize) _cache.Prefetch((offset >> _cache.PageShift) + 1, (offset + total - 1) >> _cache.PageShift);
         while (done < total)
         {
             var frame = await _cache.AcquireAsync(offset >> _cache.PageShift, cancellationToken).ConfigureAwait(false);
@@ -141,7 +146,10 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         int done = 0, total = source.Length * ElementSize;
         while (done < total)
         {
-            var frame = await _cache.AcquireAsync(offset >> _cache.PageShift, cancellationToken).ConfigureAwait(false);
+            long page = offset >> _cache.PageShift;
+            var frame = CoversPage(offset, total - done, page)
+                ? await _cache.AcquireForOverwriteAsync(page, cancellationToken).ConfigureAwait(false)
+                : await _cache.AcquireAsync(page, cancellationToken).ConfigureAwait(false);
             int n = CopyIn(frame, offset, MemoryMarshal.AsBytes(source.Span)[done..]);
             done += n;
             offset += n;
@@ -229,7 +237,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
             int inPage = (int)(offset & (_cache.PageSize - 1));
             int n = Math.Min(source.Length, _cache.PageSize - inPage);
             source[..n].CopyTo(_cache.Memory(frame, inPage, n));
-            PageCache.MarkDirty(frame);
+            PageCache.CompleteOverwrite(frame);
             return n;
         }
         finally
@@ -237,6 +245,10 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
             PageCache.Release(frame);
         }
     }
+
+    /// <summary>A write of <paramref name="length"/> bytes at <paramref name="offset"/> replaces all of <paramref name="page"/>: no need to read it first.</summary>
+    private bool CoversPage(long offset, long length, long page) =>
+        (offset & (_cache.PageSize - 1)) == 0 && length >= _cache.PageLength(page);
 
     private void CheckWritable()
     {

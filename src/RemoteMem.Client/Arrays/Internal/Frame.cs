@@ -24,4 +24,7 @@ internal sealed class Frame(int index)
 
     /// <summary>Non-null while the page is being (written back and) loaded; hits wait for it.</summary>
     public volatile Task? Loading;
+
+    /// <summary>The load a whole-page overwrite completes once the page is written (see PageCache.AcquireForOverwriteAsync).</summary>
+    public TaskCompletionSource? PendingLoad;
 }

@@ -121,7 +121,7 @@ internal sealed class PageCache : IDisposable
     /// other callers) a demand miss waits for one, up to the data timeout; a prefetch gives up at once
     /// (returns null) rather than compete with demand misses.
     /// </summary>
-    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken, bool prefetch = false)
+    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken, bool prefetch = false, bool overwrite = false)
     {
         if (readAhead && _readAhead > 0) NoteMiss(page);
         long giveUp = Environment.TickCount64 + (long)_frameWait.TotalMilliseconds;
@@ -195,7 +195,7 @@ internal sealed class PageCache : IDisposable
             return frame;
 
         Load:
-            await LoadAsync(frame, evicted, page, load, cancellationToken).ConfigureAwait(false);
+            await LoadAsync(frame, evicted, page, load, overwrite, cancellationToken).ConfigureAwait(false);
             return frame;
 
         Busy:
@@ -216,7 +216,7 @@ internal sealed class PageCache : IDisposable
     }
 
     /// <summary>Writes the evicted page back if dirty, then reads the new one. On failure the frame is undone.</summary>
-    private async Task LoadAsync(Frame frame, long evicted, long page, TaskCompletionSource load, CancellationToken cancellationToken)
+    private async Task LoadAsync(Frame frame, long evicted, long page, TaskCompletionSource load, bool overwrite, CancellationToken cancellationToken)
     {
         bool wroteBack = false;
         try
@@ -228,7 +228,8 @@ internal sealed class PageCache : IDisposable
             }
 
             frame.Dirty = false;
-            await _backing.ReadNativeAsync(page << PageShift, Address(frame), PageLength(page), cancellationToken).ConfigureAwait(false);
+            if (!overwrite)
+                await _backing.ReadNativeAsync(page << PageShift, Address(frame), PageLength(page), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -256,8 +257,38 @@ internal sealed class PageCache : IDisposable
         }
 
         lock (_lock) _writingBack.Remove(evicted);
+        if (overwrite)
+        {
+            // The caller fills the whole page, then completes the load (CompleteOverwrite); until then
+            // the frame stays invisible to hits and other misses wait for it.
+            frame.PendingLoad = load;
+            return;
+        }
+
         frame.Loading = null;
         load.SetResult();
+    }
+
+    /// <summary>
+    /// For a write that covers all of <paramref name="page"/>: a pinned frame for it without reading the
+    /// old contents from remote memory (a hit is returned as usual). The caller must write the whole
+    /// page, then call <see cref="CompleteOverwrite"/> before <see cref="Release"/>.
+    /// </summary>
+    public async ValueTask<Frame> AcquireForOverwriteAsync(long page, CancellationToken cancellationToken = default)
+    {
+        if (TryAcquire(page, out var frame)) return frame;
+        return await MissAsync(page, readAhead: false, cancellationToken, overwrite: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks an overwritten frame dirty and, if it was acquired without a read, makes it visible.</summary>
+    public static void CompleteOverwrite(Frame frame)
+    {
+        frame.Dirty = true;
+        var pending = frame.PendingLoad;
+        if (pending is null) return;
+        frame.PendingLoad = null;
+        frame.Loading = null;
+        pending.SetResult();
     }
 
     /// <summary>
