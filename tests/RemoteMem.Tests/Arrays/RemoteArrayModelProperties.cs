@@ -44,30 +44,15 @@ public static class ArrayStepGenerators
 /// with a cache of four 4 KiB pages over an array of ten pages, so eviction and write-back happen all
 /// the time: it always equals a local array, and after a flush the remote bytes equal it too.
 /// </summary>
-public sealed class RemoteArrayModelProperties : IAsyncLifetime
+public sealed class RemoteArrayModelProperties() : ClusterTest(donors: 2, donorBytes: 16L << 20)
 {
     private const int Length = 10_000; // 40,000 bytes: ten 4 KiB pages, the last one short
-    private InProcessCluster _cluster = null!;
-    private RemoteMemClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 16L << 20);
-        _client = await _cluster.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _cluster.DisposeAsync();
-    }
-
     [Property(Arbitrary = [typeof(ArrayStepGenerators)], MaxTest = 40, EndSize = 40)]
     public void Remote_array_equals_a_local_array(ArrayStep[] steps) => Run(steps).GetAwaiter().GetResult();
 
     private async Task Run(ArrayStep[] steps)
     {
-        await using var array = await _client.CreateArrayAsync<int>(Length, new RemoteArrayOptions
+        await using var array = await Client.CreateArrayAsync<int>(Length, new RemoteArrayOptions
         {
             PageSize = 4096, CacheBytes = 4 * 4096, ReadAheadPages = 2, StripeCount = 2, StripeSize = 4096,
         });

@@ -4,30 +4,15 @@ using RemoteMem.Tests.Infrastructure;
 
 namespace RemoteMem.Tests.Arrays;
 
-public sealed class RemoteArrayTests : IAsyncLifetime
+public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L << 20)
 {
-    private InProcessCluster _cluster = null!;
-    private RemoteMemClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 32L << 20);
-        _client = await _cluster.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _cluster.DisposeAsync();
-    }
-
     private static long Expected(long index) => index * 2654435761L ^ 0x5DEECE66DL;
 
     [Fact]
     public async Task Concurrent_writers_on_disjoint_ranges_and_readers_on_overlapping_ones_agree_with_the_sequential_model()
     {
         const int length = 200_000; // 1.6 MB of longs through a 32 KiB cache
-        await using var array = await _client.CreateArrayAsync<long>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 8 * 4096, StripeCount = 2, StripeSize = 8192 });
+        await using var array = await Client.CreateArrayAsync<long>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 8 * 4096, StripeCount = 2, StripeSize = 8192 });
         using var writersDone = new CancellationTokenSource();
 
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
@@ -73,8 +58,8 @@ public sealed class RemoteArrayTests : IAsyncLifetime
     [Fact]
     public async Task Fill_copy_indexer_and_sequential_scans_with_read_ahead()
     {
-        await using var source = await _client.CreateArrayAsync<int>(50_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 16 * 4096, ReadAheadPages = 4 });
-        await using var target = await _client.CreateArrayAsync<int>(60_000, new RemoteArrayOptions { PageSize = 8192, CacheBytes = 4 * 8192 });
+        await using var source = await Client.CreateArrayAsync<int>(50_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 16 * 4096, ReadAheadPages = 4 });
+        await using var target = await Client.CreateArrayAsync<int>(60_000, new RemoteArrayOptions { PageSize = 8192, CacheBytes = 4 * 8192 });
         source.Fill(7);
         source[49_999] = 42;
         await source.CopyToAsync(target);
@@ -92,14 +77,14 @@ public sealed class RemoteArrayTests : IAsyncLifetime
     [Fact]
     public async Task Bad_arguments_fail_at_the_call_with_clear_exceptions()
     {
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _client.CreateArrayAsync<int>(0));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _client.CreateArrayAsync<int>(-5));
-        var pageSize = await Assert.ThrowsAsync<ArgumentException>(() => _client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 5000 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.CreateArrayAsync<int>(0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.CreateArrayAsync<int>(-5));
+        var pageSize = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 5000 }));
         Assert.Contains("power of two", pageSize.Message);
-        var cache = await Assert.ThrowsAsync<ArgumentException>(() => _client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1000 }));
+        var cache = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1000 }));
         Assert.Contains("smaller than one page", cache.Message);
 
-        await using var array = await _client.CreateArrayAsync<int>(10_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 4 * 4096 });
+        await using var array = await Client.CreateArrayAsync<int>(10_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 4 * 4096 });
         Assert.Throws<ArgumentOutOfRangeException>(() => array[10_000]);
         Assert.Throws<ArgumentOutOfRangeException>(() => array[-1] = 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => array.Read(9_990, new int[11]));

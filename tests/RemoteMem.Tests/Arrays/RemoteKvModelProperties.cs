@@ -41,23 +41,8 @@ public static class KvStepGenerators
 /// <see cref="Dictionary{TKey, TValue}"/>. The index uses 3 hash bits, so most keys collide and the
 /// full-key check is exercised; the log is small, so automatic compaction happens too.
 /// </summary>
-public sealed class RemoteKvModelProperties : IAsyncLifetime
+public sealed class RemoteKvModelProperties() : ClusterTest(donors: 2, donorBytes: 32L << 20)
 {
-    private InProcessCluster _cluster = null!;
-    private RemoteMemClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 32L << 20);
-        _client = await _cluster.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _cluster.DisposeAsync();
-    }
-
     private static byte[] KeyOf(int k) => Encoding.UTF8.GetBytes($"key-{k}");
 
     [Property(Arbitrary = [typeof(KvStepGenerators)], MaxTest = 30, EndSize = 60)]
@@ -65,7 +50,7 @@ public sealed class RemoteKvModelProperties : IAsyncLifetime
 
     private async Task Run(KvStep[] steps)
     {
-        await using var kv = await _client.CreateKvAsync(new RemoteKvOptions
+        await using var kv = await Client.CreateKvAsync(new RemoteKvOptions
         {
             Capacity = 256 << 10, CacheBytes = 4 * 4096, PageSize = 4096, MaxValueBytes = 9000, HashBits = 3, CompactionThreshold = 0.4,
         });

@@ -5,27 +5,12 @@ using RemoteMem.Tests.Infrastructure;
 
 namespace RemoteMem.Tests.Arrays;
 
-public sealed class RemoteKvTests : IAsyncLifetime
+public sealed class RemoteKvTests() : ClusterTest(donors: 1, donorBytes: 32L << 20)
 {
-    private InProcessCluster _cluster = null!;
-    private RemoteMemClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: 32L << 20);
-        _client = await _cluster.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _cluster.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_corrupted_record_is_reported_never_returned()
     {
-        await using var kv = await _client.CreateKvAsync(new RemoteKvOptions { Capacity = 1 << 20, PageSize = 4096, CacheBytes = 8 * 4096, MaxValueBytes = 4096 });
+        await using var kv = await Client.CreateKvAsync(new RemoteKvOptions { Capacity = 1 << 20, PageSize = 4096, CacheBytes = 8 * 4096, MaxValueBytes = 4096 });
         await kv.PutAsync("answer", "forty-two");
         await kv.FlushAsync();
 
@@ -44,7 +29,7 @@ public sealed class RemoteKvTests : IAsyncLifetime
     [Fact]
     public async Task Typed_helpers_limits_and_capacity_errors_are_clear()
     {
-        await using var kv = await _client.CreateKvAsync(new RemoteKvOptions { Capacity = 64 << 10, PageSize = 4096, CacheBytes = 4 * 4096, MaxKeyBytes = 16, MaxValueBytes = 4096 });
+        await using var kv = await Client.CreateKvAsync(new RemoteKvOptions { Capacity = 64 << 10, PageSize = 4096, CacheBytes = 4 * 4096, MaxKeyBytes = 16, MaxValueBytes = 4096 });
         await kv.PutValueAsync("pi", 3.14159);
         Assert.Equal((true, 3.14159), await kv.TryGetValueAsync<double>("pi"));
         Assert.Equal((false, 0), await kv.TryGetValueAsync<int>("tau"));
@@ -53,7 +38,7 @@ public sealed class RemoteKvTests : IAsyncLifetime
         Assert.Contains("MaxKeyBytes", (await Assert.ThrowsAsync<ArgumentException>(() => kv.PutAsync(new string('k', 17), "v").AsTask())).Message);
         Assert.Contains("MaxValueBytes", (await Assert.ThrowsAsync<ArgumentException>(() => kv.PutAsync("k", new byte[4097]).AsTask())).Message);
         await Assert.ThrowsAsync<ArgumentException>(() => kv.PutAsync(ReadOnlyMemory<byte>.Empty, new byte[1]).AsTask());
-        await Assert.ThrowsAsync<ArgumentException>(() => _client.CreateKvAsync(new RemoteKvOptions { Capacity = 1000 }));
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateKvAsync(new RemoteKvOptions { Capacity = 1000 }));
 
         // Fill with distinct live keys until the log is full: a clear capacity error, not lost data.
         var error = await Record.ExceptionAsync(async () =>
@@ -67,7 +52,7 @@ public sealed class RemoteKvTests : IAsyncLifetime
     [Fact]
     public async Task Overwrites_are_reclaimed_by_automatic_compaction()
     {
-        await using var kv = await _client.CreateKvAsync(new RemoteKvOptions { Capacity = 256 << 10, PageSize = 4096, CacheBytes = 8 * 4096, MaxValueBytes = 8192, CompactionThreshold = 0.25 });
+        await using var kv = await Client.CreateKvAsync(new RemoteKvOptions { Capacity = 256 << 10, PageSize = 4096, CacheBytes = 8 * 4096, MaxValueBytes = 8192, CompactionThreshold = 0.25 });
         for (int round = 0; round < 40; round++)
             for (int k = 0; k < 10; k++)
                 await kv.PutAsync($"k{k}", Encoding.UTF8.GetBytes($"round {round} key {k}" + new string('x', 1000)));

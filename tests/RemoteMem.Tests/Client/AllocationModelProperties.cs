@@ -48,23 +48,8 @@ public static class StepGenerators
 /// offsets and stripes, run against a real manager and two real donors over loopback TCP. After every
 /// step the remote contents equal the model's byte arrays.
 /// </summary>
-public sealed class AllocationModelProperties : IAsyncLifetime
+public sealed class AllocationModelProperties() : ClusterTest(donors: 2, donorBytes: 64L << 20)
 {
-    private InProcessCluster _cluster = null!;
-    private RemoteMemClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 64L << 20);
-        _client = await _cluster.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        await _cluster.DisposeAsync();
-    }
-
     [Property(Arbitrary = [typeof(StepGenerators)], MaxTest = 40, EndSize = 30)]
     public void Remote_contents_always_equal_the_model(Step[] steps) => Run(steps).GetAwaiter().GetResult();
 
@@ -79,7 +64,7 @@ public sealed class AllocationModelProperties : IAsyncLifetime
                 {
                     case Step.Allocate a:
                     {
-                        var remote = await _client.AllocateAsync(a.Bytes, new AllocationOptions { StripeCount = a.StripeCount, StripeSize = 1 << a.StripeShift });
+                        var remote = await Client.AllocateAsync(a.Bytes, new AllocationOptions { StripeCount = a.StripeCount, StripeSize = 1 << a.StripeShift });
                         Assert.Equal(a.Bytes, remote.Length);
                         Assert.True(remote.DonorCount <= Math.Max(1, a.StripeCount == 0 ? 2 : a.StripeCount));
                         live.Add((remote, new byte[a.Bytes]));
