@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace RemoteMem.Perf.Suite;
+
+/// <summary>
+/// Baselines written in the suite itself and measured in the same run as RemoteMem: local memcpy, a
+/// raw socket stream (the ceiling of the managed TCP transport) and a raw socket ping-pong.
+/// </summary>
+internal static class Baselines
+{
+    public static unsafe double MemcpyBytesPerSecond(int blockSize, TimeSpan duration)
+    {
+        var source = GC.AllocateArray<byte>(64 << 20, pinned: true);
+        var destination = GC.AllocateArray<byte>(64 << 20, pinned: true);
+        Random.Shared.NextBytes(source);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long moved = 0;
+        int offset = 0;
+        while (clock.Elapsed < duration)
+        {
+            for (int i = 0; i < 64; i++)
+            {
+                if (offset + blockSize > source.Length) offset = 0;
+                source.AsSpan(offset, blockSize).CopyTo(destination.AsSpan(offset, blockSize));
+                offset += blockSize;
+                moved += blockSize;
+            }
+        }
+
+        return moved / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>One TCP connection on loopback, one side sending blocks of <paramref name="blockSize"/> as fast as it can.</summary>
+    public static async Task<double> SocketStreamBytesPerSecond(int blockSize, TimeSpan duration)
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var receiver = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptAsync();
+            var buffer = new byte[Math.Max(blockSize, 64 << 10)];
+            long total = 0;
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None)) > 0) total += n;
+            return total;
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var sender = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            await sender.ConnectAsync(listener.LocalEndPoint!);
+            var block = new byte[blockSize];
+            while (clock.Elapsed < duration)
+                for (int i = 0; i < 16; i++) await sender.SendAsync(block, SocketFlags.None);
+            sender.Shutdown(SocketShutdown.Send);
+        }
+
+        long received = await receiver;
+        return received / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Round trips on loopback: a 16-byte request answered with <paramref name="answerSize"/> bytes. Latencies in microseconds, sorted.</summary>
+    public static async Task<double[]> PingPongMicroseconds(int answerSize, int count)
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptAsync();
+            socket.NoDelay = true;
+            var request = new byte[16];
+            var answer = new byte[answerSize];
+            while (true)
+            {
+                int got = 0;
+                while (got < request.Length)
+                {
+                    int n = await socket.ReceiveAsync(request.AsMemory(got), SocketFlags.None);
+                    if (n == 0) return;
+                    got += n;
+                }
+
+                await socket.SendAsync(answer, SocketFlags.None);
+            }
+        });
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        var ask = new byte[16];
+        var reply = new byte[answerSize];
+        var latencies = await Measure.LatenciesAsync(200, count, async _ =>
+        {
+            await client.SendAsync(ask, SocketFlags.None);
+            int got = 0;
+            while (got < reply.Length) got += await client.ReceiveAsync(reply.AsMemory(got), SocketFlags.None);
+        });
+        client.Shutdown(SocketShutdown.Both);
+        await server;
+        return latencies;
+    }
+
+    /// <summary>redis-benchmark GET/SET with 1 KiB values at a pipelining depth, when redis is installed; null (and why) otherwise.</summary>
+    public static async Task<(double Get, double Set)?> RedisOpsPerSecond(int pipeline, int requests, List<string> notes)
+    {
+        if (!OnPath("redis-server") || !OnPath("redis-benchmark"))
+        {
+            notes.Add("Redis baseline skipped: redis-server/redis-benchmark not installed (`apt-get install redis-server` adds it).");
+            return null;
+        }
+
+        int port;
+        using (var probe = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-server",
+            $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no") { RedirectStandardOutput = true, UseShellExecute = false })!;
+        try
+        {
+            await Task.Delay(500);
+            var bench = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-benchmark",
+                $"-h 127.0.0.1 -p {port} -t get,set -d 1024 -P {pipeline} -c 16 -n {requests} --csv") { RedirectStandardOutput = true, UseShellExecute = false })!;
+            var output = await bench.StandardOutput.ReadToEndAsync();
+            await bench.WaitForExitAsync();
+            double Rate(string test) => output.Split('\n')
+                .Where(l => l.StartsWith($"\"{test}\"", StringComparison.Ordinal))
+                .Select(l => double.Parse(l.Split(',')[1].Trim('"'), System.Globalization.CultureInfo.InvariantCulture))
+                .FirstOrDefault();
+            return (Rate("GET"), Rate("SET"));
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
+
+    private static bool OnPath(string program) =>
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, program)));
+
+    public static string Describe() => $"{System.Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {System.Environment.Version}";
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Text;
+using RemoteMem.Cli.Internal;
+using RemoteMem.Client;
+
+namespace RemoteMem.Perf.Suite;
+
+/// <summary>RemoteMem's figures, each next to the baseline it should be compared with.</summary>
+internal sealed class Experiments(SuiteOptions options, Report report, LocalCluster? cluster, RemoteMemClient client)
+{
+    private readonly Dictionary<int, double> _stream = [];
+    private double[] _rtt4k = [];
+
+    /// <summary>Baselines first: every later figure divides by one of them.</summary>
+    public async Task BaselinesAsync()
+    {
+        foreach (int size in options.BlockSizes)
+        {
+            double memcpy = Baselines.MemcpyBytesPerSecond(size, options.Duration);
+            report.Point("memcpy", size, memcpy / 1e9);
+            _stream[size] = await Baselines.SocketStreamBytesPerSecond(size, options.Duration);
+            report.Point("raw socket stream", size, _stream[size] / 1e9);
+            report.Add(new Figure("baseline", $"memcpy {Label(size)}", "GB/s", memcpy / 1e9));
+            report.Add(new Figure("baseline", $"raw socket stream {Label(size)}", "GB/s", _stream[size] / 1e9));
+        }
+
+        _rtt4k = await Baselines.PingPongMicroseconds(4096, options.LatencySamples);
+        report.Samples["raw TCP round trip 4 KiB (us)"] = _rtt4k;
+        report.Add(new Figure("baseline", "raw TCP round trip 4 KiB p50", "µs", Measure.Percentile(_rtt4k, 0.5), HigherIsBetter: false));
+    }
+
+    /// <summary>Raw segment reads and writes (RemoteAllocation, striped over the donors) by block size and queue depth.</summary>
+    public async Task SegmentsAsync()
+    {
+        await using var allocation = await client.AllocateAsync(options.SegmentBytes, new AllocationOptions { StripeCount = options.Donors });
+        var buffers = Enumerable.Range(0, 16).Select(_ => GC.AllocateArray<byte>(options.BlockSizes.Max(), pinned: true)).ToArray();
+        foreach (var buffer in buffers) Random.Shared.NextBytes(buffer);
+        double cpuBefore = DonorCpu();
+        long servedBefore = 0, served = 0;
+        foreach (int depth in new[] { 1, 16 })
+        {
+            foreach (int size in options.BlockSizes)
+            {
+                long slots = allocation.Length / size;
+                foreach (bool write in new[] { true, false })
+                {
+                    double rate = await Measure.ThroughputAsync(depth, options.Duration, async (worker, i) =>
+                    {
+                        long offset = (worker * 7919 + i) % slots * size;
+                        var memory = buffers[worker].AsMemory(0, size);
+                        if (write) await allocation.WriteAsync(offset, memory);
+                        else await allocation.ReadAsync(offset, memory);
+                        Interlocked.Add(ref served, size);
+                        return size;
+                    });
+                    string name = $"segment {(write ? "write" : "read")} {Label(size)} QD{depth}";
+                    report.Point($"segment {(write ? "write" : "read")} QD{depth}", size, rate / 1e9);
+                    report.Add(new Figure("segment", name, "GB/s", rate / 1e9, BaselineName: $"raw stream {Label(size)}", Baseline: _stream[size] / 1e9));
+                }
+            }
+        }
+
+        double cpu = DonorCpu() - cpuBefore;
+        double gib = (served - servedBefore) / (double)(1L << 30);
+        if (!double.IsNaN(cpu))
+            report.Add(new Figure("segment", "donor CPU per GiB served", "CPU s/GiB", cpu / Math.Max(gib, 1e-9), HigherIsBetter: false));
+    }
+
+    /// <summary>RemoteArray: cold sequential read and write with 1 MiB blocks, random page misses, page hits.</summary>
+    public async Task ArraysAsync()
+    {
+        long length = options.ArrayBytes;
+        var arrayOptions = new RemoteArrayOptions { CacheBytes = length / 8, StripeCount = options.Donors };
+        await using var array = await client.CreateArrayAsync<byte>(length, arrayOptions);
+        var block = GC.AllocateArray<byte>(1 << 20, pinned: true);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (long o = 0; o < length; o += block.Length) await array.WriteAsync(o, block);
+        await array.FlushAsync();
+        double write = length / clock.Elapsed.TotalSeconds;
+        await array.RefreshAsync(0, length);
+        clock.Restart();
+        for (long o = 0; o < length; o += block.Length) await array.ReadAsync(o, block);
+        double read = length / clock.Elapsed.TotalSeconds;
+        double stream = _stream.TryGetValue(1 << 20, out var s) ? s : _stream.Values.Max();
+        report.Add(new Figure("array", "sequential read 1 MiB blocks (cold)", "GB/s", read / 1e9, BaselineName: "raw stream 1 MiB", Baseline: stream / 1e9, GoalRatio: 0.9));
+        report.Add(new Figure("array", "sequential write 1 MiB blocks + flush", "GB/s", write / 1e9, BaselineName: "raw stream 1 MiB", Baseline: stream / 1e9));
+
+        await using var pages = await client.CreateArrayAsync<byte>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1 << 20, ReadAheadPages = 0, StripeCount = options.Donors });
+        var random = new Random(7);
+        var one = new byte[8];
+        var misses = await Measure.LatenciesAsync(100, options.LatencySamples, _ => pages.ReadAsync(random.NextInt64(0, length / 4096) * 4096, one));
+        report.Samples["array 4 KiB page miss (us)"] = misses;
+        double rtt = Measure.Percentile(_rtt4k, 0.5);
+        report.Add(new Figure("array", "4 KiB random page miss p50", "µs", Measure.Percentile(misses, 0.5), false, "raw TCP round trip 4 KiB p50", rtt, 1.2));
+        report.Add(new Figure("array", "4 KiB random page miss p99", "µs", Measure.Percentile(misses, 0.99), false, "raw TCP round trip 4 KiB p99", Measure.Percentile(_rtt4k, 0.99)));
+        report.Add(new Figure("array", "4 KiB random page miss p999", "µs", Measure.Percentile(misses, 0.999), false, "raw TCP round trip 4 KiB p999", Measure.Percentile(_rtt4k, 0.999)));
+
+        pages.Read(0, one);
+        int hits = options.Quick ? 200_000 : 5_000_000;
+        clock.Restart();
+        for (int i = 0; i < hits; i++) pages.Read(0, one);
+        report.Add(new Figure("array", "page hit (8-byte read)", "ns", clock.Elapsed.TotalNanoseconds / hits, HigherIsBetter: false));
+    }
+
+    /// <summary>RemoteKv GET/PUT with 1 KiB values, cache on and off, next to redis-benchmark when installed.</summary>
+    public async Task KeyValueAsync()
+    {
+        var redis = await Baselines.RedisOpsPerSecond(16, options.Quick ? 20_000 : 200_000, report.Notes);
+        foreach (bool cached in new[] { true, false })
+        {
+            await using var kv = await client.CreateKvAsync(new RemoteKvOptions
+            {
+                Capacity = Math.Max(64L << 20, options.KvKeys * 2200L), CacheBytes = cached ? 64L << 20 : 0, PageSize = 4096, MaxValueBytes = 4096, StripeCount = options.Donors,
+            });
+            var value = new byte[1024];
+            var keys = Enumerable.Range(0, options.KvKeys).Select(i => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes($"key:{i}")).ToArray();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (key, _) => await kv.PutAsync(key, value));
+            double puts = keys.Length / clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (key, _) =>
+            {
+                var buffer = new ArrayBufferWriter<byte>(1024);
+                await kv.TryGetAsync(key, buffer);
+            });
+            double gets = keys.Length / clock.Elapsed.TotalSeconds;
+            var sample = new ArrayBufferWriter<byte>(1024);
+            var pick = new Random(11);
+            var latencies = await Measure.LatenciesAsync(100, options.LatencySamples, _ =>
+            {
+                sample.ResetWrittenCount();
+                return new ValueTask(kv.TryGetAsync(keys[pick.Next(keys.Length)], sample).AsTask());
+            });
+            string mode = cached ? "cache on" : "cache off";
+            report.Samples[$"kv GET 1 KiB {mode} (us)"] = latencies;
+            report.Add(new Figure("kv", $"PUT 1 KiB, 16 in flight, {mode}", "ops/s", puts, BaselineName: redis is null ? null : "redis SET P16", Baseline: redis?.Set));
+            report.Add(new Figure("kv", $"GET 1 KiB, 16 in flight, {mode}", "ops/s", gets, BaselineName: redis is null ? null : "redis GET P16", Baseline: redis?.Get));
+            report.Add(new Figure("kv", $"GET 1 KiB random key latency p50, {mode}", "µs", Measure.Percentile(latencies, 0.5), HigherIsBetter: false));
+            report.Add(new Figure("kv", $"GET 1 KiB random key latency p99, {mode}", "µs", Measure.Percentile(latencies, 0.99), HigherIsBetter: false));
+        }
+    }
+
+    /// <summary>Peak resident memory of the donors against what they offer, and of this client.</summary>
+    public void Memory(long donorOffered)
+    {
+        foreach (var donor in cluster?.Donors ?? [])
+            report.Add(new Figure("memory", $"donor {donor.Endpoint} peak resident", "MiB", Measure.PeakResident(donor.Pid) / 1048576.0, false, "offered", donorOffered / 1048576.0));
+        report.Add(new Figure("memory", "client peak resident", "MiB", Measure.PeakResident(Environment.ProcessId) / 1048576.0, HigherIsBetter: false));
+    }
+
+    private double DonorCpu() => cluster?.Donors.Sum(d => Measure.CpuSeconds(d.Pid)) ?? double.NaN;
+
+    public static string Label(long size) => size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
+}
