@@ -163,8 +163,11 @@ public sealed class ManagerCore : IAsyncDisposable
         }
     }
 
-    /// <summary>Declares silent donors dead and reclaims expired leases. Called periodically.</summary>
-    public async Task SweepAsync()
+    /// <summary>
+    /// Declares silent donors dead and reclaims expired leases. Called periodically. Segment frees run
+    /// in the background: a hung donor must not hold up failure detection for the others.
+    /// </summary>
+    public void Sweep()
     {
         long now = NowTicks;
         long nowMs = NowUnixMs;
@@ -187,7 +190,7 @@ public sealed class ManagerCore : IAsyncDisposable
         foreach (var lease in expired)
         {
             ManagerLog.LeaseEnded(_logger, lease.Id, "expired without renewal");
-            await FreeSegmentsAsync(lease, survivorsOnly: false);
+            _ = FreeSegmentsAsync(lease, survivorsOnly: false);
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class ManagerService : BackgroundService
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
-                await Core.SweepAsync();
+                Core.Sweep();
         }
         catch (OperationCanceledException)
         {

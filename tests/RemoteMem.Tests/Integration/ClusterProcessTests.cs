@@ -95,6 +95,23 @@ public sealed class ClusterProcessTests
     }
 
     [Fact]
+    public async Task A_hung_donor_costs_at_most_the_data_timeout_then_a_documented_error()
+    {
+        await using var cluster = await LocalCluster.StartAsync(1, "32MiB", FastDetection);
+        await using var client = await ConnectAsync(cluster, TimeSpan.FromSeconds(4));
+        await using var allocation = await client.AllocateAsync(1 << 20);
+        await allocation.WriteAsync(0, new byte[1 << 20]);
+
+        cluster.Donors[0].Signal(ChildProcess.SigStop); // a hung node: the process is alive, its sockets stay open
+        var clock = Stopwatch.StartNew();
+        var error = await Record.ExceptionAsync(() => allocation.ReadAsync(0, new byte[1 << 20]).AsTask());
+        Assert.True(error is LeaseLostException or DonorUnreachableException, $"got {error?.GetType().Name ?? "no error"}: {error?.Message}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4 + 4), $"the read took {clock.Elapsed} with a 4 s data timeout");
+        await WaitForAsync(client, s => s.Donors.Single().Health == DonorHealth.Dead, "hung donor declared dead");
+        cluster.Donors[0].Signal(ChildProcess.SigCont);
+    }
+
+    [Fact]
     public async Task A_lease_that_is_not_renewed_is_reclaimed_and_the_range_reads_zeros_when_leased_again()
     {
         await using var cluster = await LocalCluster.StartAsync(1, "16MiB", FastDetection);
