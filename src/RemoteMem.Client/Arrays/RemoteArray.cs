@@ -138,7 +138,17 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     }
 
     /// <summary>Asynchronous <see cref="Write"/>.</summary>
-    public async ValueTask WriteAsync(long index, ReadOnlyMemory<T> source, CancellationToken cancellationToken = default)
+    public ValueTask WriteAsync(long index, ReadOnlyMemory<T> source, CancellationToken cancellationToken = default) =>
+        WriteCoreAsync(index, source, long.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// A write into space that has never been written from <paramref name="freshFromByte"/> on (the
+    /// key-value log's tail): pages starting there are not fetched before they are written.
+    /// </summary>
+    internal ValueTask AppendAsync(long index, ReadOnlyMemory<T> source, long freshFromByte, CancellationToken cancellationToken = default) =>
+        WriteCoreAsync(index, source, freshFromByte, cancellationToken);
+
+    private async ValueTask WriteCoreAsync(long index, ReadOnlyMemory<T> source, long freshFromByte, CancellationToken cancellationToken)
     {
         CheckRange(index, source.Length);
         CheckWritable();
@@ -147,7 +157,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         while (done < total)
         {
             long page = offset >> _cache.PageShift;
-            var frame = CoversPage(offset, total - done, page)
+            var frame = CoversPage(offset, total - done, page) || page << _cache.PageShift >= freshFromByte
                 ? await _cache.AcquireForOverwriteAsync(page, cancellationToken).ConfigureAwait(false)
                 : await _cache.AcquireAsync(page, cancellationToken).ConfigureAwait(false);
             int n = CopyIn(frame, offset, MemoryMarshal.AsBytes(source.Span)[done..]);

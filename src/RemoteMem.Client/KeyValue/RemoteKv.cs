@@ -144,7 +144,7 @@ public sealed class RemoteKv : IAsyncDisposable
             {
                 int length = await ReadRecordAsync(old, address, buffer, cancellationToken).ConfigureAwait(false);
                 long target = fresh.Tail;
-                await fresh.Array.WriteAsync(target, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                await fresh.Array.AppendAsync(target, buffer.AsMemory(0, length), freshFromByte: target, cancellationToken).ConfigureAwait(false);
                 fresh.Tail += length;
                 if (index.TryAdd(hash, target)) continue;
                 if (!collisions.TryGetValue(hash, out var list)) collisions[hash] = list = [];
@@ -391,8 +391,9 @@ public sealed class RemoteKv : IAsyncDisposable
         var head = new byte[KvRecord.HeaderSize + key.Length];
         KvRecord.WriteHeader(head, key.Span, value.Span);
         key.CopyTo(head.AsMemory(KvRecord.HeaderSize));
-        await log.Array.WriteAsync(address, head, cancellationToken).ConfigureAwait(false);
-        if (!value.IsEmpty) await log.Array.WriteAsync(address + head.Length, value, cancellationToken).ConfigureAwait(false);
+        // Everything from the tail on was never written: its pages need not be fetched first.
+        await log.Array.AppendAsync(address, head, freshFromByte: address, cancellationToken).ConfigureAwait(false);
+        if (!value.IsEmpty) await log.Array.AppendAsync(address + head.Length, value, freshFromByte: address, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<bool> KeyAtAsync(KvLog log, long address, ReadOnlyMemory<byte> key, CancellationToken cancellationToken)

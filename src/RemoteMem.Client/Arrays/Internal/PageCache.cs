@@ -228,7 +228,9 @@ internal sealed class PageCache : IDisposable
             }
 
             frame.Dirty = false;
-            if (!overwrite)
+            if (overwrite)
+                Memory(frame, 0, PageSize).Clear(); // whatever the writer leaves unwritten reads as zeros, not as another page's bytes
+            else
                 await _backing.ReadNativeAsync(page << PageShift, Address(frame), PageLength(page), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -270,9 +272,10 @@ internal sealed class PageCache : IDisposable
     }
 
     /// <summary>
-    /// For a write that covers all of <paramref name="page"/>: a pinned frame for it without reading the
-    /// old contents from remote memory (a hit is returned as usual). The caller must write the whole
-    /// page, then call <see cref="CompleteOverwrite"/> before <see cref="Release"/>.
+    /// For a write that covers all of <paramref name="page"/>, or a page whose old contents do not matter
+    /// (never written, like the space past a log's tail): a pinned frame for it, zero-filled, without
+    /// reading the page from remote memory (a hit is returned as usual). The caller writes, then calls
+    /// <see cref="CompleteOverwrite"/> before <see cref="Release"/>.
     /// </summary>
     public async ValueTask<Frame> AcquireForOverwriteAsync(long page, CancellationToken cancellationToken = default)
     {
