@@ -127,7 +127,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         long offset = index * ElementSize;
         int done = 0, total = destination.Length * ElementSize;
         // A range over several pages: ask for all of them at once, so the misses travel in parallel.
-        if (total > _cache.PageSize) _cache.Prefetch((offset >> _cache.PageShift) + 1, (offset + total - 1) >> _cache.PageShift);
+        if (total > _cache.PageSize) _cache.PrefetchForRead(offset >> _cache.PageShift, (offset + total - 1) >> _cache.PageShift);
         while (done < total)
         {
             var frame = await _cache.AcquireAsync(offset >> _cache.PageShift, cancellationToken).ConfigureAwait(false);

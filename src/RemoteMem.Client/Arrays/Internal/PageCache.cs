@@ -27,6 +27,7 @@ internal sealed class PageCache : IDisposable
     private nint _memory;
     private int _hand;
     private long _lastMiss = -2;
+    private long _lastRangeEnd = -2;
     private int _sequentialMisses;
 
     public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait)
@@ -92,6 +93,18 @@ internal sealed class PageCache : IDisposable
 
     /// <summary>Marks a pinned frame written (the caller holds a pin, so eviction cannot race it).</summary>
     public static void MarkDirty(Frame frame) => frame.Dirty = true;
+
+    /// <summary>
+    /// A multi-page read of [first, last] is about to run: fetch its pages in parallel, and when it
+    /// continues where the previous one ended (a sequential scan), also the read-ahead window after it,
+    /// so the pipeline does not drain between calls.
+    /// </summary>
+    public void PrefetchForRead(long firstPage, long lastPage)
+    {
+        long previousEnd = Interlocked.Exchange(ref _lastRangeEnd, lastPage);
+        long end = firstPage == previousEnd + 1 ? Math.Min(lastPage + _readAhead, LastPage) : lastPage;
+        Prefetch(firstPage, end);
+    }
 
     /// <summary>Starts loading pages that are not cached, without waiting.</summary>
     public void Prefetch(long firstPage, long lastPage)
