@@ -7,8 +7,7 @@ namespace RemoteMem.Tests.Transport;
 /// <summary>
 /// The data path allocates nothing per operation once warm: client striping, the request slots, the
 /// send and receive loops and the donor's handler (all in this process here) together allocate less
-/// than one object per operation on average over 10,000 reads and writes, and
-/// nearly nothing more for each further operation.
+/// than one small object per five operations over 10,000 reads and writes.
 /// </summary>
 [Collection(Isolated.Name)]
 public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
@@ -49,16 +48,15 @@ public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
         GC.WaitForPendingFinalizers();
         await Run(10_000); // tiered JIT finishes promoting the hot path here
         // Allocations are process-wide: work left over from other tests (a reconnect, a child process's
-        // output) can land in a window. Such noise only adds, so the least of a few windows is the measure.
-        long small = Math.Min(await Measure(10_000), Math.Min(await Measure(10_000), await Measure(10_000)));
-        long large = Math.Min(await Measure(30_000), await Measure(30_000));
-        double marginal = (large - small) / 20_000.0;
-        output.WriteLine($"10,000 operations: {small} bytes; 30,000 operations: {large} bytes; marginal {marginal:0.00} bytes per operation");
-        // The smallest object is 24 bytes: one allocation per operation would be >= 240,000 bytes for
-        // 10,000 operations and >= 24 bytes marginal. What remains is background (heartbeats, sweeps,
-        // this test's own sampler) and rare pool misses of async state machines.
-        Assert.True(small < 10_000 * 24, $"{small} bytes allocated over 10,000 operations; sampled types: {sampler.Report()}");
-        Assert.True(marginal < 4, $"{marginal:0.00} bytes allocated per additional operation; sampled types: {sampler.Report()}");
+        // output) can land in a window. Such noise only adds, so the least of several windows is the measure.
+        var windows = new long[5];
+        for (int w = 0; w < windows.Length; w++) windows[w] = await Measure(10_000);
+        long least = windows.Min();
+        output.WriteLine($"bytes allocated per 10,000 operations, five windows: {string.Join(", ", windows)}");
+        // The smallest object is 24 bytes: one allocation per operation would put at least 240,000 bytes
+        // in every window. What remains is background (heartbeats, sweeps, this test's sampler) and rare
+        // pool misses of async state machines, under one 24-byte object per five operations.
+        Assert.True(least < 48_000, $"{least} bytes allocated over 10,000 operations at best ({string.Join(", ", windows)}); sampled types: {sampler.Report()}");
 
         async Task<long> Measure(int operations)
         {
