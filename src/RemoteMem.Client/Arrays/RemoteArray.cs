@@ -92,6 +92,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         CheckRange(index, destination.Length);
         var bytes = MemoryMarshal.AsBytes(destination);
         long offset = index * ElementSize;
+        if (bytes.Length > _cache.PageSize) _cache.PrefetchForRead(offset >> _cache.PageShift, (offset + bytes.Length - 1) >> _cache.PageShift);
         while (!bytes.IsEmpty)
         {
             var frame = _cache.Acquire(offset >> _cache.PageShift);
