@@ -82,6 +82,7 @@ root.SetAction(async (parse, cancellationToken) =>
                 ("segment read/write by block size and queue depth", experiments.SegmentsAsync),
                 ("RemoteArray sequential, page misses, page hits", experiments.ArraysAsync),
                 ("RemoteKv GET/PUT, cache on and off", experiments.KeyValueAsync),
+                ("interference: a CPU-bound job while donors serve 0.1/0.5/1 GB/s", () => Interference.RunAsync(options, report, client)),
                 ("resident memory", () => { experiments.Memory(offered); return Task.CompletedTask; }),
             ];
             var tasks = steps.Select(s => progress.AddTask(s.Name, autoStart: false, maxValue: 1)).ToList();
