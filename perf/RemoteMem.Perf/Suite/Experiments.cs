@@ -35,6 +35,10 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
         await using var allocation = await client.AllocateAsync(options.SegmentBytes, new AllocationOptions { StripeCount = options.Donors });
         var buffers = Enumerable.Range(0, 16).Select(_ => GC.AllocateArray<byte>(options.BlockSizes.Max(), pinned: true)).ToArray();
         foreach (var buffer in buffers) Random.Shared.NextBytes(buffer);
+        // Touch every page once first: the donors commit memory on first write (page faults), which is
+        // a one-time cost the demo reports separately, not the steady state measured here.
+        for (long o = 0; o < allocation.Length; o += buffers[0].Length)
+            await allocation.WriteAsync(o, buffers[0].AsMemory(0, (int)Math.Min(buffers[0].Length, allocation.Length - o)));
         double cpuBefore = DonorCpu();
         long servedBefore = 0, served = 0;
         foreach (int depth in new[] { 1, 16 })
@@ -73,6 +77,8 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
         var arrayOptions = new RemoteArrayOptions { CacheBytes = length / 8, StripeCount = options.Donors };
         await using var array = await client.CreateArrayAsync<byte>(length, arrayOptions);
         var block = GC.AllocateArray<byte>(1 << 20, pinned: true);
+        for (long o = 0; o < length; o += block.Length) await array.WriteAsync(o, block); // first touch, not timed
+        await array.FlushAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (long o = 0; o < length; o += block.Length) await array.WriteAsync(o, block);
         await array.FlushAsync();
@@ -83,9 +89,14 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
         double read = length / clock.Elapsed.TotalSeconds;
         double stream = _stream.TryGetValue(1 << 20, out var s) ? s : _stream.Values.Max();
         report.Add(new Figure("array", "sequential read 1 MiB blocks (cold)", "GB/s", read / 1e9, BaselineName: "raw stream 1 MiB", Baseline: stream / 1e9, GoalRatio: 0.9));
-        report.Add(new Figure("array", "sequential write 1 MiB blocks + flush", "GB/s", write / 1e9, BaselineName: "raw stream 1 MiB", Baseline: stream / 1e9));
+        report.Add(new Figure("array", "sequential rewrite 1 MiB blocks + flush", "GB/s", write / 1e9, BaselineName: "raw stream 1 MiB", Baseline: stream / 1e9));
 
         await using var pages = await client.CreateArrayAsync<byte>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1 << 20, ReadAheadPages = 0, StripeCount = options.Donors });
+        // Misses of pages that hold data (written, flushed, dropped from the cache), as in a real
+        // workload: never-written pages would add the donors' first-touch page faults to every miss.
+        for (long o = 0; o < length; o += block.Length) await pages.WriteAsync(o, block);
+        await pages.FlushAsync();
+        await pages.RefreshAsync(0, length);
         var random = new Random(7);
         var one = new byte[8];
         var misses = await Measure.LatenciesAsync(100, options.LatencySamples, _ => pages.ReadAsync(random.NextInt64(0, length / 4096) * 4096, one));
