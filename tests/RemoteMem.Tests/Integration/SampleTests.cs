@@ -7,9 +7,12 @@ namespace RemoteMem.Tests.Integration;
 [Collection(Processes.Name)]
 public sealed class SampleTests
 {
-    private static async Task<string> RunSampleAsync(string assembly, params string[] args)
+    private static Task<string> RunSampleAsync(string assembly, params string[] args) => RunSampleWithSecretAsync(assembly, null, args);
+
+    private static async Task<string> RunSampleWithSecretAsync(string assembly, string? secret, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (secret is not null) info.Environment[RemoteMem.Wire.ClusterSecret.EnvironmentVariable] = secret;
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var arg in args) info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
@@ -23,6 +26,14 @@ public sealed class SampleTests
     [Fact]
     public async Task LargeArray_computes_out_of_core_and_matches_the_local_result() =>
         Assert.Contains("Verified: all 1,048,576 elements equal the local computation.", await RunSampleAsync("LargeArray.dll", "1048576", "3"));
+
+    [Fact]
+    public async Task HelloRemoteMem_runs_against_a_running_cluster()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 512L << 20);
+        var output = await RunSampleWithSecretAsync("HelloRemoteMem.dll", cluster.SecretText, cluster.ManagerEndpoint);
+        Assert.Contains("read back what was written", output);
+    }
 
     [Fact]
     public async Task KeyValueCache_memoizes_and_every_cached_result_is_right()
