@@ -30,8 +30,9 @@ public sealed class StripedIOProperties
         {
             var (segment, start, n) = batches[b];
             Assert.InRange(n, 1, WireLimits.MaxVectorRanges);
-            Assert.True(ops.Skip(start).Take(n).Sum(o => (long)o.Length) <= maxBytes);
-            foreach (var op in ops.Skip(start).Take(n))
+            var batch = new ArraySegment<IoOp>(ops, start, n);
+            Assert.True(batch.Sum(o => (long)o.Length) <= maxBytes);
+            foreach (var op in batch)
             {
                 Assert.True(op.RemoteOffset + op.Length <= (long)segmentLengths[segment], "op beyond its segment");
                 for (int i = 0; i < op.Length; i++)
