@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using RemoteMem.Client.Internal;
 using RemoteMem.Transport;
@@ -229,6 +230,11 @@ public sealed class RemoteMemClient : IAsyncDisposable
                     catch (RemoteMemException)
                     {
                         // Manager unreachable: try again on the next tick, until the lease expires.
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // Whatever went wrong with one renewal must not end renewals for every lease.
+                        Options.Logger?.LogWarning(ex, "Renewing lease {LeaseId} failed; retrying", allocation.LeaseId);
                     }
                 }
             }
