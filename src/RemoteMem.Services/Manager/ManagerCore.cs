@@ -178,9 +178,11 @@ public sealed class ManagerCore : IAsyncDisposable
             silent = _donors.Values
                 .Where(d => d.Health == DonorHealth.Alive && now - d.LastHeartbeatTicks > (long)_options.DonorTimeout.TotalMilliseconds)
                 .Select(d => d.Id).ToList();
-            // A holder that stopped renewing drops out; a lease with no holder left is reclaimed.
+            // A holder that stopped renewing drops out after half a lifetime of grace (its capabilities
+            // stop working at expiry, but a client that stalled briefly, say in a long GC pause, can
+            // still renew and carry on); a lease with no holder left is reclaimed.
             foreach (var lease in _leases.Values)
-                foreach (var holder in lease.Holders.Values.Where(h => h.ExpiresUnixMs <= nowMs).ToList())
+                foreach (var holder in lease.Holders.Values.Where(h => h.ExpiresUnixMs + (long)(h.Ttl.TotalMilliseconds / 2) <= nowMs).ToList())
                     lease.Holders.Remove(holder.Id);
             expired = _leases.Values.Where(l => l.Holders.Count == 0).ToList();
             foreach (var lease in expired) Forget(lease);

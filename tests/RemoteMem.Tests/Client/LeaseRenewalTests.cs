@@ -9,7 +9,7 @@ public sealed class LeaseRenewalTests
     [Fact]
     public async Task Arrays_keep_working_across_many_renewals()
     {
-        await using var cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 16L << 20, o => o.LeaseTtl = TimeSpan.FromSeconds(2));
+        await using var cluster = await InProcessCluster.StartAsync(donors: 2, donorBytes: 16L << 20, o => o.LeaseTtl = TimeSpan.FromSeconds(1));
         await using var client = await cluster.ConnectAsync();
         await using var array = await client.CreateArrayAsync<int>(200_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 8 * 4096, StripeCount = 2, StripeSize = 8192 });
         var firstExpiry = array.Allocation.ExpiresAt;
