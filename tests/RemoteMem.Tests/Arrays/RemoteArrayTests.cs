@@ -125,4 +125,36 @@ public sealed class RemoteArrayFailureTests
         await Assert.ThrowsAsync<LeaseLostException>(() => array.ReadAsync(0, back).AsTask());
         Assert.Throws<LeaseLostException>(() => array[5]);
     }
+
+    [Fact]
+    public async Task A_killed_donor_under_a_key_value_store_fails_the_next_access_with_lease_lost()
+    {
+        await using var cluster = await LocalCluster.StartAsync(2, "64MiB", ["--heartbeat-interval", "200ms", "--donor-timeout", "2s"]);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret, DataTimeout = TimeSpan.FromSeconds(8) });
+        await using var kv = await client.CreateKvAsync(new RemoteKvOptions { Capacity = 8 << 20, CacheBytes = 4 * 4096, PageSize = 4096, MaxValueBytes = 4096, StripeCount = 2 });
+        for (int i = 0; i < 2000; i++) await kv.PutAsync($"key{i}", $"value{i}");
+        await kv.FlushAsync();
+
+        cluster.Donors[0].Signal(ChildProcess.SigKill);
+        await cluster.Donors[0].WaitForExitAsync();
+
+        // Until the client learns of the loss, lookups of data on the surviving donor (or in the cache)
+        // return the right values; anything else fails as documented. Never a wrong value.
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            for (int i = 0; i < 2000; i++) Assert.Equal($"value{i}", await kv.TryGetStringAsync($"key{i}"));
+        });
+        Assert.True(error is null or LeaseLostException, $"unexpected {error}");
+
+        // The loss reaches the client (event or failed request) within the detection time; then every access fails.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (error is null && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+            error = await Record.ExceptionAsync(() => kv.TryGetStringAsync("key1999").AsTask());
+        }
+
+        Assert.IsType<LeaseLostException>(error);
+        await Assert.ThrowsAsync<LeaseLostException>(() => kv.PutAsync("after", "death").AsTask());
+    }
 }
