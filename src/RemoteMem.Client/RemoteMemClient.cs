@@ -70,16 +70,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.StripeSize, "StripeSize must be 0 (manager's default) or a power of two of at least 4096.");
         var request = new LeaseRequest((ulong)bytes, (ushort)options.StripeCount, (uint)options.StripeSize,
             (uint)(options.LeaseTtl?.TotalMilliseconds ?? 0), Rights.ReadWrite);
-        byte[] reply;
-        try
-        {
-            reply = await _control.CallAsync(Opcode.LeaseRequest, request.Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (WireException ex)
-        {
-            throw Errors.FromWire(ex);
-        }
-
+        var reply = await _control.CallAsync(Opcode.LeaseRequest, request.Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
         return Track(new RemoteAllocation(this, LeaseGrant.Decode(reply), options.AutoRenew, writable: true));
     }
 
@@ -90,32 +81,14 @@ public sealed class RemoteMemClient : IAsyncDisposable
     }
 
     /// <summary>Publishes an allocation under <paramref name="name"/>, with metadata that <see cref="OpenAsync"/> hands to openers.</summary>
-    internal async Task PublishAsync(RemoteAllocation allocation, string name, byte[] metadata, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _control.CallAsync(Opcode.LeasePublish, new LeasePublish(allocation.LeaseId, allocation.HolderId, name, metadata).Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (WireException ex)
-        {
-            throw Errors.FromWire(ex, allocation.LeaseId);
-        }
-    }
+    internal Task PublishAsync(RemoteAllocation allocation, string name, byte[] metadata, CancellationToken cancellationToken) =>
+        _control.CallAsync(Opcode.LeasePublish, new LeasePublish(allocation.LeaseId, allocation.HolderId, name, metadata).Encode(), idempotent: false, cancellationToken, allocation.LeaseId);
 
     /// <summary>Becomes a holder of the allocation published as <paramref name="name"/>; returns it and the publisher's metadata.</summary>
     internal async Task<(RemoteAllocation Allocation, byte[] Metadata)> OpenAsync(string name, bool writable, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        byte[] reply;
-        try
-        {
-            reply = await _control.CallAsync(Opcode.LeaseOpen, new LeaseOpen(name, writable ? Rights.ReadWrite : Rights.Read, 0).Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (WireException ex)
-        {
-            throw Errors.FromWire(ex);
-        }
-
+        var reply = await _control.CallAsync(Opcode.LeaseOpen, new LeaseOpen(name, writable ? Rights.ReadWrite : Rights.Read, 0).Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
         var opened = LeaseOpened.Decode(reply);
         return (Track(new RemoteAllocation(this, opened.Grant, autoRenew: true, writable)), opened.Metadata);
     }
@@ -169,29 +142,13 @@ public sealed class RemoteMemClient : IAsyncDisposable
         RemoteKv.CreateAsync(this, options ?? new RemoteKvOptions(), cancellationToken);
 
     /// <summary>The cluster as the manager sees it: donors and leases.</summary>
-    public async Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return StatusReport.Decode(await _control.CallAsync(Opcode.Status, [], idempotent: true, cancellationToken).ConfigureAwait(false));
-        }
-        catch (WireException ex)
-        {
-            throw Errors.FromWire(ex);
-        }
-    }
+    public async Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        StatusReport.Decode(await _control.CallAsync(Opcode.Status, [], idempotent: true, cancellationToken).ConfigureAwait(false));
 
     internal async Task<LeaseGrant> RenewAsync(RemoteAllocation allocation, CancellationToken cancellationToken)
     {
-        try
-        {
-            var request = new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode();
-            return LeaseGrant.Decode(await _control.CallAsync(Opcode.LeaseRenew, request, idempotent: true, cancellationToken).ConfigureAwait(false));
-        }
-        catch (WireException ex)
-        {
-            throw Errors.FromWire(ex, allocation.LeaseId);
-        }
+        var request = new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode();
+        return LeaseGrant.Decode(await _control.CallAsync(Opcode.LeaseRenew, request, idempotent: true, cancellationToken, allocation.LeaseId).ConfigureAwait(false));
     }
 
     internal async Task ReleaseAsync(RemoteAllocation allocation)
@@ -199,9 +156,9 @@ public sealed class RemoteMemClient : IAsyncDisposable
         _allocations.TryRemove((allocation.LeaseId, allocation.HolderId), out _);
         try
         {
-            await _control.CallAsync(Opcode.LeaseRelease, new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode(), idempotent: true, CancellationToken.None).ConfigureAwait(false);
+            await _control.CallAsync(Opcode.LeaseRelease, new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode(), idempotent: true, CancellationToken.None, allocation.LeaseId).ConfigureAwait(false);
         }
-        catch (WireException ex) when (ex.Code is ErrorCode.LeaseNotFound)
+        catch (LeaseLostException)
         {
             // Already gone (expired, or a retried release whose first attempt landed).
         }

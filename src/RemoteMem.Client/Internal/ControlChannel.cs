@@ -48,7 +48,12 @@ internal sealed class ControlChannel : IAsyncDisposable
     /// <summary>Raised for each lease-lost event the manager pushes.</summary>
     public event Action<LeaseLostEvent>? LeaseLost;
 
-    public async Task<byte[]> CallAsync(Opcode opcode, byte[] payload, bool idempotent, CancellationToken cancellationToken)
+    /// <summary>
+    /// One control call. Every failure surfaces as the client's documented exceptions: refusals by
+    /// their code (about lease <paramref name="leaseId"/> when given), an unreachable or silent manager
+    /// as <see cref="ManagerUnreachableException"/>.
+    /// </summary>
+    public async Task<byte[]> CallAsync(Opcode opcode, byte[] payload, bool idempotent, CancellationToken cancellationToken, ulong leaseId = 0)
     {
         try
         {
@@ -69,6 +74,10 @@ internal sealed class ControlChannel : IAsyncDisposable
         catch (WireException ex) when (ex.Code is ErrorCode.AuthenticationFailed or ErrorCode.UnsupportedVersion)
         {
             throw new RemoteMemException(ex.Code, $"Manager {_endpoint} refused this client: {ex.Message}", ex);
+        }
+        catch (WireException ex)
+        {
+            throw Errors.FromWire(ex, leaseId);
         }
     }
 
