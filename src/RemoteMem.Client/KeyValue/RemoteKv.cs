@@ -76,7 +76,7 @@ public sealed class RemoteKv : IAsyncDisposable
                     $"The store's log is full: {_log.Tail - _garbage} live bytes of {_options.Capacity}; raise RemoteKvOptions.Capacity.");
 
             var log = _log;
-            long existing = await FindAsync(log, key, hash, cancellationToken).ConfigureAwait(false);
+            var (existing, existingSize) = await FindAsync(log, key, hash, cancellationToken).ConfigureAwait(false);
             long address = log.Tail;
             await AppendAsync(log, address, key, value, cancellationToken).ConfigureAwait(false);
             log.Tail = address + size;
@@ -86,7 +86,7 @@ public sealed class RemoteKv : IAsyncDisposable
                 else Add(hash, address);
             }
 
-            if (existing >= 0) Interlocked.Add(ref _garbage, await RecordSizeAsync(log, existing, cancellationToken).ConfigureAwait(false));
+            if (existing >= 0) Interlocked.Add(ref _garbage, existingSize);
             else Interlocked.Increment(ref _count);
         }
         finally
@@ -104,10 +104,10 @@ public sealed class RemoteKv : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            long existing = await FindAsync(_log, key, hash, cancellationToken).ConfigureAwait(false);
+            var (existing, existingSize) = await FindAsync(_log, key, hash, cancellationToken).ConfigureAwait(false);
             if (existing < 0) return false;
             lock (_indexLock) Remove(hash, existing);
-            Interlocked.Add(ref _garbage, await RecordSizeAsync(_log, existing, cancellationToken).ConfigureAwait(false));
+            Interlocked.Add(ref _garbage, existingSize);
             Interlocked.Decrement(ref _count);
             return true;
         }
@@ -216,7 +216,7 @@ public sealed class RemoteKv : IAsyncDisposable
         try
         {
             foreach (var address in candidates)
-                if (await KeyAtAsync(log, address, key, cancellationToken).ConfigureAwait(false)) return true;
+                if (await RecordSizeIfKeyAsync(log, address, key, cancellationToken).ConfigureAwait(false) >= 0) return true;
             return false;
         }
         finally
@@ -371,19 +371,23 @@ public sealed class RemoteKv : IAsyncDisposable
         if (list is { Count: 0 }) _collisions.Remove(hash);
     }
 
-    /// <summary>The address of <paramref name="key"/>'s record in <paramref name="log"/>, or -1.</summary>
-    private async ValueTask<long> FindAsync(KvLog log, ReadOnlyMemory<byte> key, ulong hash, CancellationToken cancellationToken)
+    /// <summary>The address and size of <paramref name="key"/>'s record in <paramref name="log"/>, or (-1, 0).</summary>
+    private async ValueTask<(long Address, long Size)> FindAsync(KvLog log, ReadOnlyMemory<byte> key, ulong hash, CancellationToken cancellationToken)
     {
         long[] candidates;
         lock (_indexLock)
         {
-            if (!_index.TryGetValue(hash, out long first)) return -1;
+            if (!_index.TryGetValue(hash, out long first)) return (-1, 0);
             candidates = _collisions.TryGetValue(hash, out var more) ? [first, .. more] : [first];
         }
 
         foreach (var address in candidates)
-            if (await KeyAtAsync(log, address, key, cancellationToken).ConfigureAwait(false)) return address;
-        return -1;
+        {
+            long size = await RecordSizeIfKeyAsync(log, address, key, cancellationToken).ConfigureAwait(false);
+            if (size >= 0) return (address, size);
+        }
+
+        return (-1, 0);
     }
 
     private async ValueTask AppendAsync(KvLog log, long address, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
@@ -396,14 +400,15 @@ public sealed class RemoteKv : IAsyncDisposable
         if (!value.IsEmpty) await log.Array.AppendAsync(address + head.Length, value, freshFromByte: address, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<bool> KeyAtAsync(KvLog log, long address, ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    /// <summary>The size of the record at <paramref name="address"/> if its key is <paramref name="key"/>, else -1.</summary>
+    private static async ValueTask<long> RecordSizeIfKeyAsync(KvLog log, long address, ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
     {
         var head = new byte[KvRecord.HeaderSize + key.Length];
         await log.Array.ReadAsync(address, head.AsMemory(0, KvRecord.HeaderSize), cancellationToken).ConfigureAwait(false);
-        if (!KvRecord.TryReadHeader(head, out int keyLength, out _, out _)) throw Corrupt(address);
-        if (keyLength != key.Length) return false;
+        if (!KvRecord.TryReadHeader(head, out int keyLength, out int valueLength, out _)) throw Corrupt(address);
+        if (keyLength != key.Length) return -1;
         await log.Array.ReadAsync(address + KvRecord.HeaderSize, head.AsMemory(KvRecord.HeaderSize), cancellationToken).ConfigureAwait(false);
-        return head.AsSpan(KvRecord.HeaderSize).SequenceEqual(key.Span);
+        return head.AsSpan(KvRecord.HeaderSize).SequenceEqual(key.Span) ? KvRecord.Size(keyLength, valueLength) : -1;
     }
 
     /// <summary>The value at <paramref name="address"/> if its key is <paramref name="key"/> (checksum verified), else null.</summary>
@@ -434,14 +439,6 @@ public sealed class RemoteKv : IAsyncDisposable
         var body = buffer.AsSpan(KvRecord.HeaderSize, length - KvRecord.HeaderSize);
         if (KvRecord.Checksum(buffer, body[..keyLength], body[keyLength..]) != checksum) throw Corrupt(address);
         return length;
-    }
-
-    private static async ValueTask<long> RecordSizeAsync(KvLog log, long address, CancellationToken cancellationToken)
-    {
-        var header = new byte[KvRecord.HeaderSize];
-        await log.Array.ReadAsync(address, header, cancellationToken).ConfigureAwait(false);
-        if (!KvRecord.TryReadHeader(header, out int keyLength, out int valueLength, out _)) throw Corrupt(address);
-        return KvRecord.Size(keyLength, valueLength);
     }
 
     private static DataCorruptedException Corrupt(long address) =>
