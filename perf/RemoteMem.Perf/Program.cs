@@ -8,7 +8,7 @@ using Spectre.Console;
 // The perf suite: `dotnet run -c Release --project perf/RemoteMem.Perf [-- --quick]`.
 var quick = new Option<bool>("--quick") { Description = "Small sizes and short runs (under two minutes here); for smoke tests and a first look." };
 var sizes = new Option<string>("--sizes") { Description = "Block sizes for the throughput experiments.", DefaultValueFactory = _ => "4KiB,64KiB,1MiB,4MiB" };
-var duration = new Option<string>("--duration") { Description = "Time per throughput measurement (ms or s).", DefaultValueFactory = _ => "2s" };
+var duration = new Option<string>("--duration") { Description = "Time per throughput measurement: 500ms, 2s, ...", DefaultValueFactory = _ => "2s" };
 var donors = new Option<int>("--donors") { Description = "Donor processes of the local cluster.", DefaultValueFactory = _ => 2 };
 var transport = new Option<string>("--transport") { Description = "Data transport: tcp.", DefaultValueFactory = _ => "tcp" };
 var manager = new Option<string?>("--manager") { Description = "Measure an existing cluster at host:port (secret from REMOTEMEM_SECRET) instead of starting one." };
@@ -28,8 +28,7 @@ root.SetAction(async (parse, cancellationToken) =>
     try
     {
         blockSizes = parse.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => checked((int)ByteSize.Parse(s))).ToArray();
-        var d = parse.GetValue(duration)!.Trim();
-        perMeasurement = d.EndsWith("ms") ? TimeSpan.FromMilliseconds(double.Parse(d[..^2])) : TimeSpan.FromSeconds(double.Parse(d.TrimEnd('s')));
+        perMeasurement = Duration.Parse(parse.GetValue(duration)!);
     }
     catch (Exception ex) when (ex is FormatException or OverflowException)
     {

@@ -93,9 +93,6 @@ public sealed class FrameConnection
         }
     }
 
-    /// <summary>Closes the connection at once.</summary>
-    public void Abort() => _pipe.Abort();
-
     internal void MarkClosed()
     {
         try { _closed.Cancel(); } catch (ObjectDisposedException) { }

@@ -37,8 +37,6 @@ public sealed class FrameServer : IAsyncDisposable
     /// <summary>The bound endpoint (with the real port when 0 was asked for).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    public int ConnectionCount => _connections.Count;
-
     /// <summary>Binds and starts accepting. <paramref name="listen"/> is host:port; port 0 picks a free port.</summary>
     public IPEndPoint Start(string listen)
     {

@@ -40,7 +40,7 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
         for (long o = 0; o < allocation.Length; o += buffers[0].Length)
             await allocation.WriteAsync(o, buffers[0].AsMemory(0, (int)Math.Min(buffers[0].Length, allocation.Length - o)));
         double cpuBefore = DonorCpu();
-        long servedBefore = 0, served = 0;
+        long served = 0;
         foreach (int depth in new[] { 1, 16 })
         {
             foreach (int size in options.BlockSizes)
@@ -65,7 +65,7 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
         }
 
         double cpu = DonorCpu() - cpuBefore;
-        double gib = (served - servedBefore) / (double)(1L << 30);
+        double gib = served / (double)(1L << 30);
         if (!double.IsNaN(cpu))
             report.Add(new Figure("segment", "donor CPU per GiB served", "CPU s/GiB", cpu / Math.Max(gib, 1e-9), HigherIsBetter: false));
     }

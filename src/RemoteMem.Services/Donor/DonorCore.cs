@@ -44,8 +44,6 @@ public sealed class DonorCore : IDisposable
 
     public int SegmentCount => _segments.Count;
 
-    internal CapabilityAuthority Authority => _authority;
-
     internal long NowUnixMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Carves a segment for a lease. Throws <see cref="WireException"/> (InsufficientCapacity) when nothing fits.</summary>

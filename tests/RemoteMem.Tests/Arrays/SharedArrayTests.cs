@@ -24,17 +24,9 @@ public sealed class SharedArrayTests : IAsyncLifetime
         await array.FlushAsync();
         await array.PublishAsync("rank0/matrix");
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SharedArray.dll"));
-        info.ArgumentList.Add(_cluster.ManagerEndpoint);
-        info.ArgumentList.Add("rank0/matrix");
-        info.Environment[ClusterSecret.EnvironmentVariable] = _cluster.SecretText;
-        using var reader = Process.Start(info)!;
-        var output = reader.StandardOutput.ReadToEndAsync();
-        var errors = reader.StandardError.ReadToEndAsync();
-        await reader.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
-        Assert.True(reader.ExitCode == 0, await output + await errors);
-        Assert.Contains("verified 300000 elements", await output);
+        var reader = await DotnetProgram.RunAsync("SharedArray.dll", _cluster.SecretText, TimeSpan.FromMinutes(2), _cluster.ManagerEndpoint, "rank0/matrix");
+        Assert.True(reader.ExitCode == 0, reader.Stdout + reader.Stderr);
+        Assert.Contains("verified 300000 elements", reader.Stdout);
     }
 
     [Fact]

@@ -10,26 +10,17 @@ namespace RemoteMem.Tests.Integration;
 [Collection(Processes.Name)]
 public sealed class CommandLineTests
 {
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IDictionary<string, string>? environment, params string[] args)
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? secret, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment.Remove(ClusterSecret.EnvironmentVariable);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        var (code, stdout, stderr) = await DotnetProgram.RunAsync(typeof(LocalCluster).Assembly.Location, secret, TimeSpan.FromMinutes(3), args);
+        return (code, stdout, stderr);
     }
 
     [Fact]
     public async Task Status_lists_the_donors_of_a_running_cluster_as_a_table_and_as_json()
     {
         await using var cluster = await LocalCluster.StartAsync(2, "32MiB");
-        var env = new Dictionary<string, string> { [ClusterSecret.EnvironmentVariable] = cluster.SecretText };
+        var env = cluster.SecretText;
 
         var (code, table, errors) = await RunAsync(env, "status", "--manager", cluster.ManagerEndpoint);
         Assert.True(code == 0, errors);
@@ -51,7 +42,7 @@ public sealed class CommandLineTests
         Assert.NotEqual(0, code);
         Assert.Contains("secret", errors);
 
-        var env = new Dictionary<string, string> { [ClusterSecret.EnvironmentVariable] = new string('a', 64) };
+        var env = new string('a', 64);
         (code, _, errors) = await RunAsync(env, "status", "--manager", "127.0.0.1:1");
         Assert.NotEqual(0, code);
         Assert.Contains("127.0.0.1:1", errors);
@@ -60,7 +51,7 @@ public sealed class CommandLineTests
     [Fact]
     public async Task A_donor_with_bad_options_exits_with_a_message_that_names_the_fix()
     {
-        var env = new Dictionary<string, string> { [ClusterSecret.EnvironmentVariable] = new string('a', 64) };
+        var env = new string('a', 64);
         var (code, _, errors) = await RunAsync(env, "donor", "--memory", "lots", "--listen", "127.0.0.1:0");
         Assert.Equal(2, code);
         Assert.Contains("--manager", errors);

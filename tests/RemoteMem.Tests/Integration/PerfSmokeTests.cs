@@ -14,14 +14,8 @@ public sealed class PerfSmokeTests
         var folder = Path.Combine(Path.GetTempPath(), "remotemem-perf-smoke-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "RemoteMem.Perf.dll"), "--quick", "--sizes", "64KiB", "--duration", "100ms", "--donors", "1", "--out", folder })
-                info.ArgumentList.Add(arg);
-            using var process = Process.Start(info)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(4)).Token);
-            Assert.True(process.ExitCode == 0, await output + await errors);
+            var run = await DotnetProgram.RunAsync("RemoteMem.Perf.dll", null, TimeSpan.FromMinutes(4), "--quick", "--sizes", "64KiB", "--duration", "100ms", "--donors", "1", "--out", folder);
+            Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
 
             foreach (var file in new[] { "results.md", "results.json", "throughput.png", "latency-cdf.png" })
                 Assert.True(new FileInfo(Path.Combine(folder, file)) is { Exists: true, Length: > 100 }, $"{file} missing or empty");

@@ -11,16 +11,9 @@ public sealed class SampleTests
 
     private static async Task<string> RunSampleWithSecretAsync(string assembly, string? secret, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (secret is not null) info.Environment[RemoteMem.Wire.ClusterSecret.EnvironmentVariable] = secret;
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
-        Assert.True(process.ExitCode == 0, $"{assembly} exited {process.ExitCode}:\n{await output}\n{await errors}");
-        return await output;
+        var run = await DotnetProgram.RunAsync(assembly, secret, TimeSpan.FromMinutes(3), args);
+        Assert.True(run.ExitCode == 0, $"{assembly} exited {run.ExitCode}:\n{run.Stdout}\n{run.Stderr}");
+        return run.Stdout;
     }
 
     [Fact]

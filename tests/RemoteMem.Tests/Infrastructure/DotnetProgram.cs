@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using RemoteMem.Wire;
+
+namespace RemoteMem.Tests.Infrastructure;
+
+/// <summary>Runs one of the built programs (remotemem, a sample, the perf suite) as a user would: `dotnet X.dll ARGS`.</summary>
+public static class DotnetProgram
+{
+    public readonly record struct Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>
+    /// Runs <paramref name="assembly"/> (a path, or a file name in the test output folder) to completion.
+    /// <paramref name="secret"/> becomes REMOTEMEM_SECRET; without it the variable is removed, so an
+    /// inherited one cannot leak in.
+    /// </summary>
+    public static async Task<Result> RunAsync(string assembly, string? secret, TimeSpan timeout, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.IsPathRooted(assembly) ? assembly : Path.Combine(AppContext.BaseDirectory, assembly));
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment.Remove(ClusterSecret.EnvironmentVariable);
+        if (secret is not null) info.Environment[ClusterSecret.EnvironmentVariable] = secret;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(limit.Token);
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}
