@@ -3,13 +3,13 @@
 # developer's machine: installs what the tests need, starts what they use, runs `dotnet test` in
 # Release, stops what it started, and ends with one line: "N passed, N failed".
 #
-# The foundation needs nothing beyond the .NET SDK: the tests start their own managers and donors
-# (in-process and as child processes on loopback). Later parts add their packages to APT_PACKAGES
-# (libfabric-dev, slurm-wlm, munge) and their services below.
+# The tests start their own managers and donors (in-process and as child processes on loopback).
+# Services they need from outside: a real two-node Slurm (munge, slurmctld, two slurmd on loopback),
+# started here by tests/slurm/up.sh and stopped by PID at exit.
 set -uo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=()
+APT_PACKAGES=(slurm-wlm munge)
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET SDK 10 is required (dotnet not found on PATH)." >&2
@@ -33,7 +33,26 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+slurm_state=$(mktemp -d)
+cleanup() {
+  tests/slurm/down.sh "$slurm_state"
+  rm -rf "$results" "$slurm_state"
+}
+trap cleanup EXIT
+
+# A real Slurm for the Slurm integration tests (they fail, never skip, without it).
+if [ "$(id -u)" -eq 0 ]; then
+  slurm_env=$(tests/slurm/up.sh "$slurm_state") || {
+    echo "test.sh: could not start Slurm (logs in $slurm_state):" >&2
+    cat "$slurm_state"/slurmctld.log "$slurm_state"/n*/slurmd.log >&2 2>/dev/null
+    echo "0 passed, 1 failed"
+    exit 1
+  }
+  eval "$slurm_env"
+  echo "test.sh: Slurm is up (SLURM_CONF=$SLURM_CONF): $(sinfo -h -N -o '%N %t' | tr '\n' ' ')"
+else
+  echo "test.sh: not root, so no Slurm is started; the Slurm integration tests will fail (run as root, as CI does)." >&2
+fi
 
 dotnet test RemoteMem.sln -c Release \
   --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \

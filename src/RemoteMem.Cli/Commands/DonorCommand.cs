@@ -9,25 +9,34 @@ namespace RemoteMem.Cli.Commands;
 /// <summary>`remotemem donor`: lends this node's memory to the cluster.</summary>
 internal static class DonorCommand
 {
+    /// <summary>The environment variable a batch script can set instead of passing --manager.</summary>
+    public const string ManagerVariable = "REMOTEMEM_MANAGER";
+
+    public static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
     public static Command Create()
     {
-        var manager = new Option<string?>("--manager") { Description = "The manager's host:port (required, here or as Donor:Manager)." };
+        var manager = new Option<string?>("--manager") { Description = "The manager's host:port (or set REMOTEMEM_MANAGER, or use --manager-file)." };
+        var managerFile = new Option<string?>("--manager-file") { Description = "A file holding the manager's host:port, written by `remotemem manager --address-file` in a shared folder; waited for up to 2 minutes." };
+        var job = new Option<string?>("--job") { Description = "The batch job shown in status (default: the Slurm job and step from SLURM_JOB_ID/SLURM_STEP_ID)." };
         var listen = new Option<string?>("--listen") { Description = "host:port to serve clients on (default 0.0.0.0:7601; port 0 picks a free one)." };
         var advertise = new Option<string?>("--advertise") { Description = "host:port clients should use, when it differs from --listen." };
         var memory = new Option<string?>("--memory") { Description = "Memory to donate, with units, e.g. 16GiB (default 1GiB). Committed only as it is used." };
         var cores = new Option<int?>("--cores") { Description = "Cores to offer for functions (default: all)." };
         var gpus = new Option<int?>("--gpus") { Description = "GPUs to offer for functions (default 0)." };
         var name = new Option<string?>("--name") { Description = "Name shown in status (default: the advertised endpoint)." };
-        var node = new Option<string?>("--node") { Description = "Node name (default: host name)." };
+        var node = new Option<string?>("--node") { Description = "Node name (default: the Slurm node name inside a job, else the host name)." };
         var command = new Command("donor", "Run a memory donor: serve leased ranges of a native memory pool to clients.")
         {
-            manager, listen, advertise, memory, cores, gpus, name, node, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var overrides = new Dictionary<string, string?>
             {
-                ["Donor:Manager"] = parse.GetValue(manager),
+                ["Donor:Manager"] = parse.GetValue(manager) ?? NonEmpty(Environment.GetEnvironmentVariable(ManagerVariable)),
+                ["Donor:ManagerFile"] = parse.GetValue(managerFile),
+                ["Donor:Job"] = parse.GetValue(job),
                 ["Donor:Listen"] = parse.GetValue(listen),
                 ["Donor:Advertise"] = parse.GetValue(advertise),
                 ["Donor:Memory"] = parse.GetValue(memory),

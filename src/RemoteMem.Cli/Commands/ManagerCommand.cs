@@ -16,9 +16,10 @@ internal static class ManagerCommand
         var donorTimeout = new Option<string?>("--donor-timeout") { Description = "Silence after which a donor is declared dead (default 5s)." };
         var leaseTtl = new Option<string?>("--lease-ttl") { Description = "Default lease lifetime between renewals (default 30s)." };
         var stripe = new Option<string?>("--stripe-size") { Description = "Default stripe size (default 1MiB)." };
+        var addressFile = new Option<string?>("--address-file") { Description = "Write the manager's host:port to this file once listening (in a folder all nodes see; donors started with --manager-file read it). Removed on a clean stop." };
         var command = new Command("manager", "Run the cluster manager: donor registry, failure detection, placement and leases.")
         {
-            listen, heartbeat, donorTimeout, leaseTtl, stripe, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            listen, heartbeat, donorTimeout, leaseTtl, stripe, addressFile, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,13 +43,23 @@ internal static class ManagerCommand
             var builder = ServiceHost.CreateBuilder(parse, overrides);
             builder.Services.AddRemoteMemManager(builder.Configuration);
             using var host = builder.Build();
-            return await ServiceHost.RunAsync(host, h =>
+            var file = parse.GetValue(addressFile);
+            var reachableAt = "";
+            int code = await ServiceHost.RunAsync(host, h =>
             {
                 var service = h.Services.GetRequiredService<ManagerService>();
+                if (file is not null)
+                {
+                    reachableAt = AddressFile.Reachable(service.Endpoint);
+                    AddressFile.Write(file, reachableAt);
+                }
+
                 Console.Out.WriteLine($"READY manager {service.Endpoint}");
                 Console.Out.Flush();
                 return Task.CompletedTask;
             });
+            if (file is not null && reachableAt.Length > 0) AddressFile.RemoveIfOurs(file, reachableAt);
+            return code;
         });
         return command;
     }

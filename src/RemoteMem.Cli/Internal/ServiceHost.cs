@@ -62,6 +62,7 @@ internal static class ServiceHost
         await onStarted(host);
         await host.WaitForShutdownAsync();
         host.Dispose();
-        return 0;
+        // A service that gave up (e.g. a donor that never found its manager) sets a non-zero exit code.
+        return Environment.ExitCode;
     }
 }

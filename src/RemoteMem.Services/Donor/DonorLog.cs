@@ -25,4 +25,7 @@ internal static partial class DonorLog
 
     [LoggerMessage(2007, LogLevel.Information, "Donor stopping: finishing in-flight requests, then leaving the cluster")]
     public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(2008, LogLevel.Critical, "No manager to register with: {Reason}")]
+    public static partial void NoManager(ILogger logger, string reason);
 }

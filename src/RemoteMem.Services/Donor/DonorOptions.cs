@@ -9,8 +9,21 @@ public sealed class DonorOptions
 {
     public const string Section = "Donor";
 
-    /// <summary>The manager's endpoint, host:port. Required.</summary>
+    /// <summary>The manager's endpoint, host:port. Required unless <see cref="ManagerFile"/> is set.</summary>
     public string? Manager { get; set; }
+
+    /// <summary>
+    /// A file holding the manager's endpoint (written by `remotemem manager --address-file`, typically in a
+    /// shared folder); the donor waits up to <see cref="ManagerFileWait"/> for it to appear. Used when
+    /// <see cref="Manager"/> is not set.
+    /// </summary>
+    public string? ManagerFile { get; set; }
+
+    /// <summary>How long to wait for <see cref="ManagerFile"/> to appear.</summary>
+    public TimeSpan ManagerFileWait { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The batch job this donor runs in, for status displays; defaults to the Slurm job (and step) from the environment.</summary>
+    public string? Job { get; set; }
 
     /// <summary>Where to listen for clients and the manager: host:port (port 0 picks a free one).</summary>
     public string Listen { get; set; } = "0.0.0.0:7601";
@@ -30,7 +43,7 @@ public sealed class DonorOptions
     /// <summary>A name for status displays; defaults to host:port.</summary>
     public string? Name { get; set; }
 
-    /// <summary>The node this donor runs on (replicas never share one); defaults to the host name.</summary>
+    /// <summary>The node this donor runs on (replicas never share one); defaults to the Slurm node name inside a job, else the host name.</summary>
     public string? Node { get; set; }
 
     /// <summary>How long a stop waits for in-flight requests.</summary>
@@ -44,9 +57,9 @@ internal sealed class DonorOptionsValidator : IValidateOptions<DonorOptions>
     public ValidateOptionsResult Validate(string? name, DonorOptions options)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Manager))
-            errors.Add("Donor:Manager is not set: pass --manager HOST:PORT (the endpoint `remotemem manager` listens on).");
-        else if (!TryEndpoint(options.Manager))
+        if (string.IsNullOrWhiteSpace(options.Manager) && string.IsNullOrWhiteSpace(options.ManagerFile))
+            errors.Add("Donor:Manager is not set: pass --manager HOST:PORT (the endpoint `remotemem manager` listens on), set REMOTEMEM_MANAGER, or pass --manager-file PATH.");
+        else if (!string.IsNullOrWhiteSpace(options.Manager) && !TryEndpoint(options.Manager))
             errors.Add($"Donor:Manager '{options.Manager}' is not host:port.");
         if (!TryEndpoint(options.Listen))
             errors.Add($"Donor:Listen '{options.Listen}' is not host:port (e.g. 0.0.0.0:7601).");

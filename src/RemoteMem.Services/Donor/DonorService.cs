@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RemoteMem.Services.Donor.Internal;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
 using RemoteMem.Wire.Messages;
@@ -22,7 +23,9 @@ public sealed class DonorService : BackgroundService
     private readonly DonorCore _core;
     private readonly FrameServer _server;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _job;
     private FrameClient? _manager;
+    private string _managerEndpoint = "";
     private volatile bool _leaving;
 
     public DonorService(IOptions<DonorOptions> options, IOptions<ClusterOptions> cluster, ILogger<DonorService> logger, TransportOptions? transport = null)
@@ -30,6 +33,7 @@ public sealed class DonorService : BackgroundService
         _options = options.Value;
         _secret = cluster.Value.ResolveSecret();
         _transport = transport ?? new TransportOptions();
+        _job = _options.Job ?? BatchJob.FromEnvironment();
         _logger = logger;
         _core = new DonorCore(_options.MemoryBytes, new CapabilityAuthority(_secret), logger);
         _server = new FrameServer(new DonorFrameHandler(_core, logger), _secret, _transport, logger);
@@ -62,7 +66,8 @@ public sealed class DonorService : BackgroundService
         {
             try
             {
-                await using var manager = await FrameClient.ConnectAsync(_options.Manager!, _secret, PeerRole.Donor, _transport, _logger, stoppingToken);
+                _managerEndpoint = await ManagerAddress.ResolveAsync(_options, stoppingToken);
+                await using var manager = await FrameClient.ConnectAsync(_managerEndpoint, _secret, PeerRole.Donor, _transport, _logger, stoppingToken);
                 _manager = manager;
                 var interval = await RegisterAsync(manager, stoppingToken);
                 delay = TimeSpan.FromMilliseconds(250);
@@ -85,6 +90,14 @@ public sealed class DonorService : BackgroundService
             {
                 return;
             }
+            catch (TimeoutException ex)
+            {
+                // No manager address ever appeared: nothing to serve. The host stops and the process exits non-zero.
+                DonorLog.NoManager(_logger, ex.Message);
+                _ready.TrySetException(ex);
+                Environment.ExitCode = 2;
+                throw;
+            }
             catch (WireException) when (_leaving)
             {
                 // A heartbeat raced with our own deregistration: we are leaving anyway.
@@ -93,7 +106,7 @@ public sealed class DonorService : BackgroundService
             catch (Exception ex) when (ex is ConnectionFailedException or WireException or IOException)
             {
                 _manager = null;
-                DonorLog.ManagerUnreachable(_logger, _options.Manager!, ex.Message);
+                DonorLog.ManagerUnreachable(_logger, _managerEndpoint, ex.Message);
                 try { await Task.Delay(delay, stoppingToken); } catch (OperationCanceledException) { return; }
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
@@ -103,9 +116,9 @@ public sealed class DonorService : BackgroundService
     private async Task<TimeSpan> RegisterAsync(FrameClient manager, CancellationToken cancellationToken)
     {
         var name = _options.Name ?? AdvertisedEndpoint;
-        var node = _options.Node ?? Dns.GetHostName();
+        var node = _options.Node ?? BatchJob.NodeName() ?? Dns.GetHostName();
         int cores = _options.Cores > 0 ? _options.Cores : Environment.ProcessorCount;
-        var request = new DonorRegister(_core.DonorId, name, node, AdvertisedEndpoint, (ulong)_core.OfferedBytes, (ushort)cores, (ushort)_options.Gpus);
+        var request = new DonorRegister(_core.DonorId, name, node, AdvertisedEndpoint, (ulong)_core.OfferedBytes, (ushort)cores, (ushort)_options.Gpus, _job);
         var reply = DonorRegisterReply.Decode(await manager.CallAsync(Opcode.DonorRegister, request.Encode(), cancellationToken));
         if (_core.DonorId != 0 && reply.DonorId != _core.DonorId)
         {
@@ -114,7 +127,7 @@ public sealed class DonorService : BackgroundService
         }
 
         _core.DonorId = reply.DonorId;
-        DonorLog.Registered(_logger, _options.Manager!, reply.DonorId);
+        DonorLog.Registered(_logger, _managerEndpoint, reply.DonorId);
         _ready.TrySetResult(AdvertisedEndpoint);
         return TimeSpan.FromMilliseconds(Math.Max(50, reply.HeartbeatIntervalMs));
     }
@@ -130,7 +143,7 @@ public sealed class DonorService : BackgroundService
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await manager.CallAsync(Opcode.DonorDeregister, new DonorDeregister(_core.DonorId, "donor stopped").Encode(), timeout.Token);
+                await manager.CallAsync(Opcode.DonorDeregister, new DonorDeregister(_core.DonorId, StopReason).Encode(), timeout.Token);
             }
             catch (Exception ex) when (ex is ConnectionFailedException or WireException or OperationCanceledException or IOException)
             {
@@ -141,6 +154,9 @@ public sealed class DonorService : BackgroundService
         await _server.StopAsync(_options.StopGrace);
         await base.StopAsync(cancellationToken);
     }
+
+    /// <summary>What lease holders are told: for a donor in a batch job, which job ended (e.g. Slurm preempted or cancelled it).</summary>
+    private string StopReason => _job.Length == 0 ? "donor stopped" : $"donor stopped (its batch job {_job} is ending)";
 
     public override void Dispose()
     {

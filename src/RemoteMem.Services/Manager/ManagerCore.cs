@@ -68,6 +68,7 @@ public sealed class ManagerCore : IAsyncDisposable
                     OfferedBytes = (long)request.OfferedBytes,
                     Cores = request.Cores,
                     Gpus = request.Gpus,
+                    Job = request.Job,
                     LastHeartbeatTicks = NowTicks,
                 };
                 _donors[record.Id] = record;
@@ -451,7 +452,7 @@ public sealed class ManagerCore : IAsyncDisposable
         {
             var donors = _donors.Values.OrderBy(d => d.Id).Select(d => new DonorStatus(
                 d.Id, d.Name, d.Node, d.Endpoint, d.Health, d.OfferedBytes, d.LeasedBytes, d.ResidentBytes,
-                d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks)).ToList();
+                d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks, d.Job.Length == 0 ? null : d.Job)).ToList();
             var leases = _leases.Values.OrderBy(l => l.Id).Select(l => new LeaseStatus(
                 l.Id, (long)l.Bytes, (int)l.StripeSize, l.Segments.Select(s => s.DonorId).ToList(),
                 l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason, l.Name, l.Holders.Count)).ToList();

@@ -1,6 +1,9 @@
 namespace RemoteMem.Wire.Messages;
 
-/// <summary>Donor to manager: join the cluster (or rejoin with a previous id after a reconnect).</summary>
+/// <summary>
+/// Donor to manager: join the cluster (or rejoin with a previous id after a reconnect). <see cref="Job"/>
+/// names the batch job the donor runs in (e.g. a Slurm job id, "1234" or "1234.0" for a step), empty outside one.
+/// </summary>
 public sealed record DonorRegister(
     ulong PreviousDonorId,
     string Name,
@@ -8,7 +11,8 @@ public sealed record DonorRegister(
     string DataEndpoint,
     ulong OfferedBytes,
     ushort Cores,
-    ushort Gpus)
+    ushort Gpus,
+    string Job = "")
 {
     public byte[] Encode() => Message.ToArray(w =>
     {
@@ -19,12 +23,13 @@ public sealed record DonorRegister(
         w.WriteUInt64(OfferedBytes);
         w.WriteUInt16(Cores);
         w.WriteUInt16(Gpus);
+        w.WriteString(Job);
     });
 
     public static DonorRegister Decode(ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        var m = new DonorRegister(r.ReadUInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt16());
+        var m = new DonorRegister(r.ReadUInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt16(), r.ReadString());
         r.EnsureEnd();
         return m;
     }

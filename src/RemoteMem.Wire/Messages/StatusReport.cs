@@ -58,7 +58,8 @@ public sealed record DonorStatus(
     int Cores,
     int Gpus,
     int Segments,
-    long LastHeartbeatMsAgo);
+    long LastHeartbeatMsAgo,
+    string? Job = null);
 
 public sealed record LeaseStatus(
     ulong Id,

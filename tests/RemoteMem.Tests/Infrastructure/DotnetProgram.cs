@@ -13,13 +13,23 @@ public static class DotnetProgram
     /// <paramref name="secret"/> becomes REMOTEMEM_SECRET; without it the variable is removed, so an
     /// inherited one cannot leak in.
     /// </summary>
-    public static async Task<Result> RunAsync(string assembly, string? secret, TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(string assembly, string? secret, TimeSpan timeout, params string[] args) =>
+        RunAsync(assembly, secret, null, timeout, args);
+
+    /// <summary>As above, with variables to set (a null value removes the variable).</summary>
+    public static async Task<Result> RunAsync(string assembly, string? secret, IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.IsPathRooted(assembly) ? assembly : Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment.Remove(ClusterSecret.EnvironmentVariable);
         if (secret is not null) info.Environment[ClusterSecret.EnvironmentVariable] = secret;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
+        }
+
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -14,7 +14,7 @@ public sealed class MessageCodecProperties
         ("Hello", new Hello(1, 1, 1 << 20, PeerRole.Client, new byte[16]).Encode(), b => Hello.Decode(b)),
         ("HelloReply", new HelloReply(1, 1 << 20, new byte[16], new byte[32]).Encode(), b => HelloReply.Decode(b)),
         ("Auth", new AuthRequest(new byte[32]).Encode(), b => AuthRequest.Decode(b)),
-        ("DonorRegister", new DonorRegister(3, "donor-a", "node1", "127.0.0.1:7601", 1 << 30, 8, 1).Encode(), b => DonorRegister.Decode(b)),
+        ("DonorRegister", new DonorRegister(3, "donor-a", "node1", "127.0.0.1:7601", 1 << 30, 8, 1, "1234.0").Encode(), b => DonorRegister.Decode(b)),
         ("DonorRegisterReply", new DonorRegisterReply(3, 1000).Encode(), b => DonorRegisterReply.Decode(b)),
         ("DonorHeartbeat", new DonorHeartbeat(3, 1, 2, 3, 4).Encode(), b => DonorHeartbeat.Decode(b)),
         ("DonorDeregister", new DonorDeregister(3, "bye").Encode(), b => DonorDeregister.Decode(b)),

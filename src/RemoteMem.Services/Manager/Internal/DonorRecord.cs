@@ -13,6 +13,9 @@ internal sealed class DonorRecord
     public required long OfferedBytes { get; set; }
     public int Cores { get; set; }
     public int Gpus { get; set; }
+
+    /// <summary>The batch job the donor runs in (a Slurm job or step id), empty outside one.</summary>
+    public string Job { get; set; } = "";
     public DonorHealth Health { get; set; } = DonorHealth.Alive;
     public long LastHeartbeatTicks { get; set; }
     public long LeasedBytes { get; set; }

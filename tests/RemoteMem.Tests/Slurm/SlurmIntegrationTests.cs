@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RemoteMem.Cli.Internal;
+using RemoteMem.Cli.Slurm;
+using RemoteMem.Client;
+using RemoteMem.Tests.Infrastructure;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Tests.Slurm;
+
+/// <summary>
+/// `remotemem slurm` against a real slurmctld with two slurmd nodes (n1, n2: one CPU, 4 GiB each):
+/// scan, donate as batch jobs and as an overlapping step, memory served by those donors, a donor job
+/// ended with SIGTERM, and release.
+/// </summary>
+[Collection(Processes.Name)]
+public sealed class SlurmIntegrationTests
+{
+    public SlurmIntegrationTests() => SlurmTestCluster.Require();
+
+    [Fact]
+    public async Task Scan_lists_both_idle_nodes_with_their_cores_and_allocatable_memory()
+    {
+        await SlurmTestCluster.WaitForIdleNodesAsync();
+
+        var (code, json, errors) = await SlurmTestCluster.RemotememAsync(null, "slurm", "scan", "--json");
+        Assert.True(code == 0, errors);
+        var nodes = JsonDocument.Parse(json).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["n1", "n2"], nodes.Select(n => n.GetProperty("node").GetString()).Order());
+        Assert.All(nodes, n =>
+        {
+            Assert.Equal("idle", n.GetProperty("state").GetString());
+            Assert.Equal(1, n.GetProperty("freeCores").GetInt32());
+            Assert.Equal(4096, n.GetProperty("allocatableMiB").GetInt64());
+            Assert.Equal("debug", n.GetProperty("partitions")[0].GetString());
+        });
+
+        var (tableCode, table, tableErrors) = await SlurmTestCluster.RemotememAsync(null, "slurm", "scan");
+        Assert.True(tableCode == 0, tableErrors);
+        Assert.Contains("n1", table);
+        Assert.Contains("2 node(s); 2 free cores, 8 GiB allocatable.", table);
+    }
+
+    [Fact]
+    public async Task Donor_jobs_register_serve_verified_memory_lose_it_clearly_on_SIGTERM_and_release_leaves_no_job()
+    {
+        await SlurmTestCluster.WaitForIdleNodesAsync();
+        // The manager publishes its address in a shared folder; donors find it there.
+        var logs = Directory.CreateTempSubdirectory("rm-slurm-logs").FullName;
+        var managerFile = Path.Combine(logs, "manager-address");
+        await using var cluster = await LocalCluster.StartAsync(0, "0", ["--heartbeat-interval", "200ms", "--donor-timeout", "2s", "--address-file", managerFile]);
+        Assert.Equal(cluster.ManagerEndpoint, (await File.ReadAllTextAsync(managerFile)).Trim());
+        var jobName = SlurmTestCluster.UniqueJobName();
+
+        var (code, output, errors) = await SlurmTestCluster.RemotememAsync(cluster.SecretText,
+            "slurm", "donate", "--manager-file", managerFile, "--count", "2", "--memory", "64MiB",
+            "--donor-listen", "127.0.0.1:0", "--job-name", jobName, "--log-dir", logs, "--wait", "--wait-timeout", "90s");
+        Assert.True(code == 0, output + errors + Logs(logs));
+        Assert.Contains("All 2 donor(s) registered", output);
+
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        var status = await client.GetStatusAsync();
+        var jobs = (await SlurmJobs.ListAsync(jobName, CancellationToken.None)).ToDictionary(j => j.Id);
+        Assert.Equal(2, jobs.Count);
+        // Each donor reports its Slurm job step and the Slurm node it runs on (the nodes share one host here).
+        Assert.Equal(jobs.Keys.Select(id => id + ".0").Order(), status.Donors.Select(d => d.Job!).Order());
+        Assert.Equal(["n1", "n2"], status.Donors.Select(d => d.Node).Order());
+        foreach (var d in status.Donors) Assert.Equal(jobs[d.Job!.Split('.')[0]].Nodes, d.Node);
+
+        // While the donors hold both nodes, Slurm has nothing idle left to lend.
+        var (scanCode, scan, _) = await SlurmTestCluster.RemotememAsync(null, "slurm", "scan", "--json");
+        Assert.Equal(0, scanCode);
+        Assert.Equal("[]", scan.Trim());
+
+        // Memory on the donor jobs: striped over both, every byte verified.
+        const int size = 96 << 20;
+        await using var allocation = await client.AllocateAsync(size, new AllocationOptions { StripeCount = 2, StripeSize = 1 << 20 });
+        var pattern = TestPattern.Make(0, size, 8);
+        await allocation.WriteAsync(0, pattern);
+        var back = new byte[size];
+        await allocation.ReadAsync(0, back);
+        Assert.True(pattern.AsSpan().SequenceEqual(back), "the data read back from the Slurm donors differs");
+
+        // Slurm ends one donor job the way preemption does: SIGTERM to the job's step. Until donors
+        // migrate their data (the fault-tolerance issue), the lease is lost, and the client is told which job ended.
+        var victim = status.Donors.First(d => allocation.Donors.Contains(d.Endpoint));
+        var victimJob = victim.Job!.Split('.')[0];
+        await SlurmTool.RunAsync("scancel", ["--signal=TERM", victimJob]);
+        var lost = await WaitForLeaseLossAsync(allocation);
+        Assert.Contains($"batch job {victim.Job}", lost.Message);
+        var after = await client.GetStatusAsync();
+        Assert.Equal(DonorHealth.Left, after.Donors.Single(d => d.Id == victim.Id).Health);
+
+        var (releaseCode, released, releaseErrors) = await SlurmTestCluster.RemotememAsync(null, "slurm", "release", "--job-name", jobName);
+        Assert.True(releaseCode == 0, released + releaseErrors);
+        Assert.Contains("Released: no donor job left", released);
+        Assert.Empty(await SlurmJobs.ListAsync(jobName, CancellationToken.None));
+        Assert.All((await client.GetStatusAsync()).Donors, d => Assert.Equal(DonorHealth.Left, d.Health));
+    }
+
+    [Fact]
+    public async Task Donors_started_inside_an_allocation_run_as_an_overlapping_step_and_find_the_manager_by_file()
+    {
+        await SlurmTestCluster.WaitForIdleNodesAsync();
+        await using var cluster = await LocalCluster.StartAsync(0, "0");
+        var shared = Directory.CreateTempSubdirectory("rm-slurm-shared").FullName;
+        var secretFile = Path.Combine(shared, "secret");
+        await File.WriteAllTextAsync(secretFile, cluster.SecretText);
+        var managerFile = Path.Combine(shared, "manager");
+        var jobName = SlurmTestCluster.UniqueJobName();
+
+        // The application's own job: its batch script starts the donor step itself. The manager's
+        // address file appears only after the job has started, as when a manager job starts late.
+        var remotemem = typeof(LocalCluster).Assembly.Location;
+        var script = $"""
+            #!/bin/sh
+            #SBATCH --job-name={jobName}
+            #SBATCH --output={shared}/job-%j.out
+            #SBATCH --mem=512M
+            exec {Environment.ProcessPath} {remotemem} slurm donate --in-allocation --count 1 --memory 32MiB --donor-listen 127.0.0.1:0 --manager-file {managerFile} --secret-file {secretFile}
+            """;
+        var job = await SlurmJobs.SubmitAsync(script, CancellationToken.None);
+        await File.WriteAllTextAsync(managerFile, cluster.ManagerEndpoint + "\n");
+
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        var donor = await WaitForDonorAsync(client, d => d.Job == job + ".0", Path.Combine(shared, $"job-{job}.out"));
+        Assert.Equal(32L << 20, donor.OfferedBytes);
+
+        await using var allocation = await client.AllocateAsync(4 << 20);
+        await allocation.WriteAsync(0, TestPattern.Make(0, 4 << 20, 3));
+        var back = new byte[4 << 20];
+        await allocation.ReadAsync(0, back);
+        Assert.True(TestPattern.Make(0, 4 << 20, 3).AsSpan().SequenceEqual(back));
+
+        var (code, output, errors) = await SlurmTestCluster.RemotememAsync(null, "slurm", "release", job);
+        Assert.True(code == 0, output + errors);
+        Assert.Empty(await SlurmJobs.StillQueuedAsync([job], CancellationToken.None));
+        await WaitForDonorAsync(client, d => d.Id == donor.Id && d.Health == DonorHealth.Left, Path.Combine(shared, $"job-{job}.out"));
+    }
+
+    [Fact]
+    public async Task Donate_refuses_bad_requests_with_the_fix_and_passes_on_Slurms_own_refusals()
+    {
+        var secret = new string('a', 64);
+        var (code, _, errors) = await SlurmTestCluster.RemotememAsync(secret, "slurm", "donate", "--count", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("--manager HOST:PORT", errors);
+
+        (code, _, errors) = await SlurmTestCluster.RemotememAsync(null, "slurm", "donate", "--manager", "127.0.0.1:1");
+        Assert.Equal(1, code);
+        Assert.Contains("cluster secret", errors);
+
+        (code, _, errors) = await SlurmTestCluster.RemotememAsync(secret, "slurm", "donate", "--manager", "127.0.0.1:1", "--partition", "no-such-partition");
+        Assert.Equal(1, code);
+        Assert.Contains("sbatch", errors);
+        Assert.Contains("invalid partition", errors, StringComparison.OrdinalIgnoreCase);
+
+        var (releaseCode, released, _) = await SlurmTestCluster.RemotememAsync(null, "slurm", "release", "--job-name", SlurmTestCluster.UniqueJobName());
+        Assert.Equal(0, releaseCode);
+        Assert.Contains("No donor jobs named", released);
+    }
+
+    [Fact]
+    public async Task Without_Slurms_commands_scan_says_what_is_missing()
+    {
+        var empty = Directory.CreateTempSubdirectory("rm-no-slurm").FullName;
+        var (code, _, errors) = await DotnetProgram.RunAsync(typeof(LocalCluster).Assembly.Location, null,
+            new Dictionary<string, string?> { ["PATH"] = empty }, TimeSpan.FromMinutes(1), "slurm", "scan");
+        Assert.Equal(1, code);
+        Assert.Contains("sinfo was not found on PATH", errors);
+    }
+
+    private static async Task<LeaseLostException> WaitForLeaseLossAsync(RemoteAllocation allocation)
+    {
+        var clock = Stopwatch.StartNew();
+        var buffer = new byte[1 << 20];
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                for (long offset = 0; offset < allocation.Length; offset += buffer.Length) await allocation.ReadAsync(offset, buffer);
+            }
+            catch (LeaseLostException ex)
+            {
+                return ex;
+            }
+            catch (DonorUnreachableException)
+            {
+                // The donor's connection closed before the manager's word that it left arrived: ask again.
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("The lease was not reported lost within 30 s of the donor job's SIGTERM.");
+        return null!;
+    }
+
+    private static async Task<DonorStatus> WaitForDonorAsync(RemoteMemClient client, Func<DonorStatus, bool> condition, string jobOutput)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if ((await client.GetStatusAsync()).Donors.FirstOrDefault(condition) is { } donor) return donor;
+            await Task.Delay(200);
+        }
+
+        Assert.Fail("No such donor within 90 s. Job output:\n" + (File.Exists(jobOutput) ? await File.ReadAllTextAsync(jobOutput) : "(none)"));
+        return null!;
+    }
+
+    private static string Logs(string folder) =>
+        string.Join("\n", Directory.GetFiles(folder).Select(f => $"--- {f}\n{File.ReadAllText(f)}"));
+}
