@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts a real two-node Slurm on this machine for the integration tests: munge (unless one is
-# already serving), slurmctld, and two slurmd daemons (n1, n2: one CPU and 4 GiB each) on loopback,
-# all under STATE_DIR. Needs root and Debian's slurm-wlm + munge. Waits until both nodes are idle
+# already serving), slurmctld, and two slurmd daemons (n1, n2: two CPUs and 4 GiB each, sharing this
+# host's cores) on loopback, all under STATE_DIR. Two partitions over both nodes, as a site that
+# lends idle nodes would set them up (samples/slurm/scavenger.conf explains each line): "debug",
+# the default, for ordinary jobs, and "scavenger", preemptible by debug jobs with a 5 s GraceTime. Needs root and Debian's slurm-wlm + munge. Waits until both nodes are idle
 # (about a second) and prints `export SLURM_CONF=...`. Stop everything with down.sh STATE_DIR:
 # it ends exactly the processes started here, by the PID files below.
 #
@@ -66,9 +68,12 @@ SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/%n/slurmd.pid
 SlurmctldLogFile=$state/slurmctld.log
 SlurmdLogFile=$state/%n/slurmd.log
-NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=17001 CPUs=1 Boards=1 SocketsPerBoard=1 CoresPerSocket=1 ThreadsPerCore=1 RealMemory=4096 State=UNKNOWN
-NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=17002 CPUs=1 Boards=1 SocketsPerBoard=1 CoresPerSocket=1 ThreadsPerCore=1 RealMemory=4096 State=UNKNOWN
-PartitionName=debug Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP
+NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=17001 CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=4096 State=UNKNOWN
+NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=17002 CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=4096 State=UNKNOWN
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
+PartitionName=debug Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP PriorityTier=10
+PartitionName=scavenger Nodes=n1,n2 MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=CANCEL GraceTime=5
 CONF
 mkdir -p "$state/ctld" "$state/n1/spool" "$state/n2/spool"
 export SLURM_CONF="$state/slurm.conf"

@@ -41,8 +41,15 @@ internal static class SlurmTool
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             if (stdin is not null)
             {
-                await process.StandardInput.WriteAsync(stdin);
-                process.StandardInput.Close();
+                try
+                {
+                    await process.StandardInput.WriteAsync(stdin);
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // The command exited before reading its input (a fatal error): its exit code and stderr say why.
+                }
             }
 
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -30,15 +30,15 @@ public sealed class SlurmIntegrationTests
         Assert.All(nodes, n =>
         {
             Assert.Equal("idle", n.GetProperty("state").GetString());
-            Assert.Equal(1, n.GetProperty("freeCores").GetInt32());
+            Assert.Equal(2, n.GetProperty("freeCores").GetInt32());
             Assert.Equal(4096, n.GetProperty("allocatableMiB").GetInt64());
-            Assert.Equal("debug", n.GetProperty("partitions")[0].GetString());
+            Assert.Equal(["debug", "scavenger"], n.GetProperty("partitions").EnumerateArray().Select(p => p.GetString()).Order());
         });
 
         var (tableCode, table, tableErrors) = await SlurmTestCluster.RemotememAsync(null, "slurm", "scan");
         Assert.True(tableCode == 0, tableErrors);
         Assert.Contains("n1", table);
-        Assert.Contains("2 node(s); 2 free cores, 8 GiB allocatable.", table);
+        Assert.Contains("2 node(s); 4 free cores, 8 GiB allocatable.", table);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class SlurmIntegrationTests
         var jobName = SlurmTestCluster.UniqueJobName();
 
         var (code, output, errors) = await SlurmTestCluster.RemotememAsync(cluster.SecretText,
-            "slurm", "donate", "--manager-file", managerFile, "--count", "2", "--memory", "64MiB",
+            "slurm", "donate", "--manager-file", managerFile, "--count", "2", "--memory", "3GiB",
             "--donor-listen", "127.0.0.1:0", "--job-name", jobName, "--log-dir", logs, "--wait", "--wait-timeout", "90s");
         Assert.True(code == 0, output + errors + Logs(logs));
         Assert.Contains("All 2 donor(s) registered", output);
@@ -67,10 +67,16 @@ public sealed class SlurmIntegrationTests
         Assert.Equal(["n1", "n2"], status.Donors.Select(d => d.Node).Order());
         foreach (var d in status.Donors) Assert.Equal(jobs[d.Job!.Split('.')[0]].Nodes, d.Node);
 
-        // While the donors hold both nodes, Slurm has nothing idle left to lend.
+        // Two donors of 3 GiB (+256 MiB overhead) cannot share a 4 GiB node, so Slurm put one on each.
+        // Each holds one core and 3328 MiB of its node: scan sees mixed nodes with the rest.
         var (scanCode, scan, _) = await SlurmTestCluster.RemotememAsync(null, "slurm", "scan", "--json");
         Assert.Equal(0, scanCode);
-        Assert.Equal("[]", scan.Trim());
+        Assert.All(JsonDocument.Parse(scan).RootElement.EnumerateArray(), n =>
+        {
+            Assert.Equal("mixed", n.GetProperty("state").GetString());
+            Assert.Equal(1, n.GetProperty("freeCores").GetInt32());
+            Assert.Equal(4096 - 3328, n.GetProperty("allocatableMiB").GetInt64());
+        });
 
         // Memory on the donor jobs: striped over both, every byte verified.
         const int size = 96 << 20;
@@ -96,6 +102,38 @@ public sealed class SlurmIntegrationTests
         Assert.Contains("Released: no donor job left", released);
         Assert.Empty(await SlurmJobs.ListAsync(jobName, CancellationToken.None));
         Assert.All((await client.GetStatusAsync()).Donors, d => Assert.Equal(DonorHealth.Left, d.Health));
+    }
+
+    [Fact]
+    public async Task A_donor_in_the_scavenger_partition_is_preempted_by_a_higher_priority_job_and_leaves_cleanly()
+    {
+        await SlurmTestCluster.WaitForIdleNodesAsync();
+        await using var cluster = await LocalCluster.StartAsync(0, "0", ["--heartbeat-interval", "200ms", "--donor-timeout", "2s"]);
+        var jobName = SlurmTestCluster.UniqueJobName();
+        var logs = Directory.CreateTempSubdirectory("rm-slurm-preempt").FullName;
+        var (code, output, errors) = await SlurmTestCluster.RemotememAsync(cluster.SecretText,
+            "slurm", "donate", "--partition", "scavenger", "--manager", cluster.ManagerEndpoint, "--memory", "64MiB",
+            "--donor-listen", "127.0.0.1:0", "--job-name", jobName, "--log-dir", logs, "--wait", "--wait-timeout", "90s");
+        Assert.True(code == 0, output + errors + Logs(logs));
+
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        var donor = (await client.GetStatusAsync()).Donors.Single();
+        await using var allocation = await client.AllocateAsync(8 << 20);
+        await allocation.WriteAsync(0, TestPattern.Make(0, 8 << 20, 5));
+
+        // An ordinary job that needs the donor's whole node: Slurm preempts the scavenger job
+        // (PreemptMode=CANCEL, GraceTime=5): SIGTERM to the donor, which leaves at once.
+        var urgent = await SlurmJobs.SubmitAsync(
+            $"#!/bin/sh\n#SBATCH --partition=debug\n#SBATCH --nodelist={donor.Node}\n#SBATCH --cpus-per-task=2\n#SBATCH --mem=64M\n#SBATCH --output={logs}/urgent-%j.out\necho urgent job ran on $SLURMD_NODENAME\n",
+            CancellationToken.None);
+        var lost = await WaitForLeaseLossAsync(allocation);
+        Assert.Contains($"batch job {donor.Job}", lost.Message);
+        await WaitForDonorAsync(client, d => d.Id == donor.Id && d.Health == DonorHealth.Left, Path.Combine(logs, "none"));
+
+        var clock = Stopwatch.StartNew();
+        while ((await SlurmJobs.StillQueuedAsync([urgent], CancellationToken.None)).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(250);
+        Assert.Equal($"urgent job ran on {donor.Node}", (await File.ReadAllTextAsync(Path.Combine(logs, $"urgent-{urgent}.out"))).Trim());
+        Assert.Empty(await SlurmJobs.ListAsync(jobName, CancellationToken.None));
     }
 
     [Fact]
@@ -161,13 +199,22 @@ public sealed class SlurmIntegrationTests
     }
 
     [Fact]
-    public async Task Without_Slurms_commands_scan_says_what_is_missing()
+    public async Task Without_Slurm_scan_and_donate_say_what_is_wrong()
     {
         var empty = Directory.CreateTempSubdirectory("rm-no-slurm").FullName;
         var (code, _, errors) = await DotnetProgram.RunAsync(typeof(LocalCluster).Assembly.Location, null,
             new Dictionary<string, string?> { ["PATH"] = empty }, TimeSpan.FromMinutes(1), "slurm", "scan");
         Assert.Equal(1, code);
         Assert.Contains("sinfo was not found on PATH", errors);
+
+        // Slurm's commands are there but their configuration is broken: sbatch gives up before reading its script.
+        var broken = Path.Combine(empty, "slurm.conf");
+        await File.WriteAllTextAsync(broken, "not a slurm configuration\n");
+        (code, _, errors) = await DotnetProgram.RunAsync(typeof(LocalCluster).Assembly.Location, new string('a', 64),
+            new Dictionary<string, string?> { ["SLURM_CONF"] = broken }, TimeSpan.FromMinutes(1),
+            "slurm", "donate", "--manager", "127.0.0.1:1");
+        Assert.True(code == 1, errors);
+        Assert.Contains("remotemem slurm donate: sbatch --parsable failed", errors);
     }
 
     private static async Task<LeaseLostException> WaitForLeaseLossAsync(RemoteAllocation allocation)
