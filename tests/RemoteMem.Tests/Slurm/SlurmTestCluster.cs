@@ -34,6 +34,31 @@ internal static class SlurmTestCluster
         }
     }
 
+    /// <summary>Runs a program (a sample script, sbatch) with extra environment variables and returns its exit code and output.</summary>
+    public static async Task<DotnetProgram.Result> RunAsync(string program, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repository.Root };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(limit.Token);
+        return new DotnetProgram.Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Waits until Slurm no longer lists the job (it completed, failed or was cancelled).</summary>
+    public static async Task WaitForJobEndAsync(string job, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while ((await SlurmJobs.StillQueuedAsync([job], CancellationToken.None)).Count > 0)
+        {
+            if (clock.Elapsed > timeout) Assert.Fail($"Slurm job {job} did not end within {timeout.TotalSeconds:0} s.");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>A job name of the test's own, so `release` and squeue see only its jobs.</summary>
     public static string UniqueJobName() => "rm-test-" + Guid.NewGuid().ToString("N")[..8];
 }
