@@ -161,9 +161,10 @@ public sealed class RemoteAllocation : IAsyncDisposable
             {
                 failure = ex;
             }
-            catch (WireException ex) when (ex.Code is ErrorCode.CapabilityExpired or ErrorCode.CapabilityRevoked)
+            catch (WireException ex) when (ex.Code is ErrorCode.CapabilityExpired or ErrorCode.CapabilityRevoked or ErrorCode.SegmentMoving)
             {
-                // The lease may have been renewed or lost since this request's capability was read: ask the manager.
+                // The lease may have been renewed, moved (a donor drained) or lost since this request's
+                // capability was read: ask the manager for its current grant, then retry.
                 failure = ex;
             }
             catch (WireException ex)
@@ -196,7 +197,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
             // The manager cannot tell us; keep trying the donor until the deadline.
         }
 
-        if (failure is WireException { Code: ErrorCode.CapabilityRevoked } && Environment.TickCount64 > deadline)
+        if (failure is WireException { Code: ErrorCode.CapabilityRevoked or ErrorCode.SegmentMoving } && Environment.TickCount64 > deadline)
             throw Errors.FromWire((WireException)failure, LeaseId);
         if (Environment.TickCount64 > deadline)
         {
@@ -205,7 +206,8 @@ public sealed class RemoteAllocation : IAsyncDisposable
                 $"Lease {LeaseId}: {endpoint} did not answer for {_client.Options.DataTimeout.TotalSeconds:0.#} s and the manager still lists it: {failure.Message}", failure);
         }
 
-        await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        // A moving segment comes back within a copy's time: poll it a little faster than a dead donor.
+        await Task.Delay(failure is WireException { Code: ErrorCode.SegmentMoving } ? 20 : 100, cancellationToken).ConfigureAwait(false);
     }
 
     internal void ThrowIfLost(Exception? inner = null)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using RemoteMem.Services.Donor;
 using RemoteMem.Services.Manager;
@@ -27,6 +28,9 @@ public static class ServiceCollectionExtensions
         services.AddOptions<DonorOptions>().Bind(configuration.GetSection(DonorOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DonorOptions>, DonorOptionsValidator>());
         services.TryAddSingleton<DonorService>();
+        // A stop may first drain (move every segment elsewhere): give it that long before the host gives up.
+        services.AddOptions<HostOptions>().Configure<IOptions<DonorOptions>>((host, donor) =>
+            host.ShutdownTimeout = donor.Value.DrainGrace + donor.Value.StopGrace + TimeSpan.FromSeconds(5));
         services.AddHostedService(sp => sp.GetRequiredService<DonorService>());
         return services;
     }

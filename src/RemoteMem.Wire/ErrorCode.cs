@@ -37,6 +37,9 @@ public enum ErrorCode : ushort
     /// <summary>Client-side only (never sent): stored data failed its checksum.</summary>
     ChecksumMismatch = 48,
 
+    /// <summary>The segment is being copied to another donor (a drain): writes wait; refresh the lease's grant and retry.</summary>
+    SegmentMoving = 49,
+
     // Service state (60-79).
     ShuttingDown = 60,
     Timeout = 61,

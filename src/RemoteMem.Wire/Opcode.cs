@@ -14,6 +14,7 @@ public enum Opcode : byte
     DonorRegister = 0x10,
     DonorHeartbeat = 0x11,
     DonorDeregister = 0x12,
+    DonorDrain = 0x13,
 
     LeaseRequest = 0x20,
     LeaseRenew = 0x21,
@@ -23,6 +24,7 @@ public enum Opcode : byte
 
     SegmentAllocate = 0x30,
     SegmentFree = 0x31,
+    SegmentMigrate = 0x32,
 
     Read = 0x40,
     Write = 0x41,

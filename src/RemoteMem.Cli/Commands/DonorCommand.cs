@@ -18,6 +18,7 @@ internal static class DonorCommand
     {
         var manager = new Option<string?>("--manager") { Description = "The manager's host:port (or set REMOTEMEM_MANAGER, or use --manager-file)." };
         var managerFile = new Option<string?>("--manager-file") { Description = "A file holding the manager's host:port, written by `remotemem manager --address-file` in a shared folder; waited for up to 2 minutes." };
+        var drainGrace = new Option<string?>("--drain-grace") { Description = "On SIGTERM, how long to spend moving this donor's segments to other donors before leaving (default 30s; 0 leaves at once). Keep it below the batch system's grace time." };
         var job = new Option<string?>("--job") { Description = "The batch job shown in status (default: the Slurm job and step from SLURM_JOB_ID/SLURM_STEP_ID)." };
         var listen = new Option<string?>("--listen") { Description = "host:port to serve clients on (default 0.0.0.0:7601; port 0 picks a free one)." };
         var advertise = new Option<string?>("--advertise") { Description = "host:port clients should use, when it differs from --listen." };
@@ -28,7 +29,7 @@ internal static class DonorCommand
         var node = new Option<string?>("--node") { Description = "Node name (default: the Slurm node name inside a job, else the host name)." };
         var command = new Command("donor", "Run a memory donor: serve leased ranges of a native memory pool to clients.")
         {
-            manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, drainGrace, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,6 +46,16 @@ internal static class DonorCommand
                 ["Donor:Name"] = parse.GetValue(name),
                 ["Donor:Node"] = parse.GetValue(node),
             };
+            try
+            {
+                if (parse.GetValue(drainGrace) is { } grace) overrides["Donor:DrainGrace"] = Duration.ToConfig(grace);
+            }
+            catch (FormatException ex)
+            {
+                await Console.Error.WriteLineAsync("remotemem donor: " + ex.Message);
+                return 2;
+            }
+
             var builder = ServiceHost.CreateBuilder(parse, overrides);
             builder.Services.AddRemoteMemDonor(builder.Configuration);
             using var host = builder.Build();

@@ -58,7 +58,7 @@ internal static class StatusCommand
             donors.AddColumn(column);
         foreach (var d in report.Donors)
         {
-            var health = d.Health switch { DonorHealth.Alive => "[green]alive[/]", DonorHealth.Dead => "[red]dead[/]", _ => "[grey]left[/]" };
+            var health = d.Health switch { DonorHealth.Alive => "[green]alive[/]", DonorHealth.Dead => "[red]dead[/]", DonorHealth.Draining => "[yellow]draining[/]", _ => "[grey]left[/]" };
             var endpoint = d.Name == d.Endpoint ? d.Endpoint : $"{d.Endpoint} ({d.Name})";
             donors.AddRow(d.Id.ToString(), Markup.Escape(endpoint), Markup.Escape(d.Node), health,
                 ByteSize.Format(d.OfferedBytes), ByteSize.Format(d.LeasedBytes), ByteSize.Format(d.ResidentBytes),

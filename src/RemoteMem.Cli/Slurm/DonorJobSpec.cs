@@ -45,6 +45,9 @@ internal sealed record DonorJobSpec
     /// <summary>How long before the time limit Slurm sends SIGTERM (sbatch --signal=TERM@seconds); zero for none.</summary>
     public TimeSpan SignalLead { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The donor's --drain-grace: time to move its segments away on SIGTERM (keep it below the partition's GraceTime).</summary>
+    public TimeSpan? DrainGrace { get; init; }
+
     /// <summary>Folder for the jobs' output files (remotemem-donor-JOBID.out).</summary>
     public required string LogDirectory { get; init; }
 
@@ -58,6 +61,7 @@ internal sealed record DonorJobSpec
         if (Manager is not null) command.AddRange(["--manager", Manager]);
         else if (ManagerFile is not null) command.AddRange(["--manager-file", Path.GetFullPath(ManagerFile)]);
         if (SecretFile is not null) command.AddRange(["--secret-file", Path.GetFullPath(SecretFile)]);
+        if (DrainGrace is { } grace) command.AddRange(["--drain-grace", $"{(long)grace.TotalMilliseconds}ms"]);
         return command;
     }
 

@@ -120,9 +120,22 @@ public sealed class DonorCore : IDisposable
             return ErrorCode.CapabilityRevoked;
         }
 
+        if ((needed & Rights.Write) != 0 && !live.TryEnterWrite())
+        {
+            live.Exit();
+            reason = $"segment {capability.SegmentId} of lease {capability.LeaseId} is moving to another donor; retry once the lease's grant names its new place";
+            return ErrorCode.SegmentMoving;
+        }
+
         segment = live;
         return ErrorCode.Ok;
     }
+
+    /// <summary>The live segment with this id, or null.</summary>
+    internal Segment? Find(ulong segmentId) => _segments.TryGetValue(segmentId, out var segment) ? segment : null;
+
+    /// <summary>The address of a segment's first byte in the pool (native memory: it never moves).</summary>
+    internal unsafe nint Address(Segment segment) => (nint)(_pool.Base + segment.PoolOffset);
 
     internal Span<byte> Memory(Segment segment, in WireRange range) =>
         _pool.Slice(segment.PoolOffset + (long)range.Offset, (int)range.Length);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using RemoteMem.Services.Donor.Internal;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
 using RemoteMem.Wire.Messages;
@@ -10,7 +11,7 @@ namespace RemoteMem.Services.Donor;
 /// Serves a donor's frames: one-sided data requests (no user code runs) and the manager's segment
 /// control. Data requests complete synchronously on the connection's loop and allocate nothing.
 /// </summary>
-internal sealed class DonorFrameHandler(DonorCore core, ILogger logger) : IFrameHandler
+internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers, ILogger logger) : IFrameHandler
 {
     /// <summary>The last capability this connection verified: a client reuses one per segment, so the HMAC runs once per segment, not per request.</summary>
     private sealed class VerifiedCapability
@@ -45,9 +46,41 @@ internal sealed class DonorFrameHandler(DonorCore core, ILogger logger) : IFrame
                 break;
             }
 
+            case Opcode.SegmentMigrate:
+            {
+                RequireManager(connection, header.Opcode);
+                var request = SegmentMigrate.Decode(payload.ToArray());
+                MigrateInBackground(connection, header, request);
+                break;
+            }
+
             default:
                 throw new WireException(ErrorCode.UnknownOpcode, $"A donor does not serve opcode 0x{(byte)header.Opcode:x2}.");
         }
+    }
+
+    /// <summary>A copy takes a while: it runs off the connection's loop and answers when done.</summary>
+    private void MigrateInBackground(FrameConnection connection, FrameHeader header, SegmentMigrate request)
+    {
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await SegmentMigration.CopyAsync(core, peers, request.SegmentId, new SegmentTarget(request.TargetEndpoint, request.Target), connection.Closed);
+                DonorLog.SegmentMoved(logger, request.SegmentId, request.TargetEndpoint);
+                await connection.RespondAsync(header, ErrorCode.Ok, ReadOnlyMemory<byte>.Empty);
+            }
+            catch (OperationCanceledException)
+            {
+                // The manager's connection closed: nobody to answer, and the segment took writes again.
+            }
+            catch (Exception ex)
+            {
+                var code = ex is WireException wire ? wire.Code : ErrorCode.InternalError;
+                DonorLog.MoveFailed(logger, request.SegmentId, request.TargetEndpoint, ex.Message);
+                await connection.RespondAsync(header, code, ErrorPayload.Encode($"Moving segment {request.SegmentId} to {request.TargetEndpoint} failed: {ex.Message}"));
+            }
+        });
     }
 
     private static void RequireManager(FrameConnection connection, Opcode opcode)
@@ -118,6 +151,7 @@ internal sealed class DonorFrameHandler(DonorCore core, ILogger logger) : IFrame
         }
         finally
         {
+            if (isWrite) segment!.ExitWrite();
             segment!.Exit();
         }
     }

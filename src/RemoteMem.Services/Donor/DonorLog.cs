@@ -26,6 +26,18 @@ internal static partial class DonorLog
     [LoggerMessage(2007, LogLevel.Information, "Donor stopping: finishing in-flight requests, then leaving the cluster")]
     public static partial void Stopping(ILogger logger);
 
+    [LoggerMessage(2009, LogLevel.Information, "Segment {SegmentId} copied to {Target}")]
+    public static partial void SegmentMoved(ILogger logger, ulong segmentId, string target);
+
+    [LoggerMessage(2010, LogLevel.Warning, "Moving segment {SegmentId} to {Target} failed: {Reason}")]
+    public static partial void MoveFailed(ILogger logger, ulong segmentId, string target, string reason);
+
+    [LoggerMessage(2011, LogLevel.Information, "Draining: {Moved} segment(s) moved to other donors, {Lost} lost")]
+    public static partial void Drained(ILogger logger, uint moved, uint lost);
+
+    [LoggerMessage(2012, LogLevel.Warning, "Drain did not finish: {Reason}")]
+    public static partial void DrainFailed(ILogger logger, string reason);
+
     [LoggerMessage(2008, LogLevel.Critical, "No manager to register with: {Reason}")]
     public static partial void NoManager(ILogger logger, string reason);
 }

@@ -46,6 +46,13 @@ public sealed class DonorOptions
     /// <summary>The node this donor runs on (replicas never share one); defaults to the Slurm node name inside a job, else the host name.</summary>
     public string? Node { get; set; }
 
+    /// <summary>
+    /// On a stop (SIGTERM, e.g. Slurm preemption), how long the donor may take to move its segments to
+    /// other donors before it leaves; segments not moved by then lose their leases. Zero leaves at once.
+    /// Keep it below the batch system's grace time (Slurm's GraceTime or --signal lead).
+    /// </summary>
+    public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a stop waits for in-flight requests.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -71,6 +78,8 @@ internal sealed class DonorOptionsValidator : IValidateOptions<DonorOptions>
             errors.Add($"Donor:Memory {options.Memory} is below the minimum of 1MiB.");
         if (options.Cores < 0) errors.Add("Donor:Cores must not be negative.");
         if (options.Gpus < 0) errors.Add("Donor:Gpus must not be negative.");
+        if (options.DrainGrace < TimeSpan.Zero || options.DrainGrace.TotalMilliseconds > uint.MaxValue)
+            errors.Add($"Donor:DrainGrace {options.DrainGrace} must be between zero and 49 days.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -22,6 +22,7 @@ public sealed class DonorService : BackgroundService
     private readonly ILogger<DonorService> _logger;
     private readonly DonorCore _core;
     private readonly FrameServer _server;
+    private readonly TcpSegmentTransport _peers;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _job;
     private FrameClient? _manager;
@@ -36,7 +37,9 @@ public sealed class DonorService : BackgroundService
         _job = _options.Job ?? BatchJob.FromEnvironment();
         _logger = logger;
         _core = new DonorCore(_options.MemoryBytes, new CapabilityAuthority(_secret), logger);
-        _server = new FrameServer(new DonorFrameHandler(_core, logger), _secret, _transport, logger);
+        // The donor's own client side, for copying segments to other donors during a drain.
+        _peers = new TcpSegmentTransport(_secret, _transport, logger);
+        _server = new FrameServer(new DonorFrameHandler(_core, _peers, logger), _secret, _transport, logger);
     }
 
     public DonorCore Core => _core;
@@ -135,9 +138,13 @@ public sealed class DonorService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         DonorLog.Stopping(_logger);
+        // Drain first, while the registration loop still heartbeats over the same connection (a
+        // silent donor would be declared dead mid-drain).
+        var manager = _manager;
+        if (manager is not null && _core.DonorId != 0) await DrainAsync(manager);
+
         // From here on the registration loop must not re-register: the manager is told we leave.
         _leaving = true;
-        var manager = _manager;
         if (manager is not null && _core.DonorId != 0)
         {
             try
@@ -155,11 +162,33 @@ public sealed class DonorService : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Asks the manager to move this donor's segments elsewhere, serving reads (and the copies) until it
+    /// answers or the grace runs out. Whatever has not moved by then is lost when the donor deregisters.
+    /// </summary>
+    private async Task DrainAsync(FrameClient manager)
+    {
+        if (_options.DrainGrace <= TimeSpan.Zero || _core.SegmentCount == 0) return;
+        try
+        {
+            // A little longer than the grace the manager gets, so its answer (with the counts) still arrives.
+            using var timeout = new CancellationTokenSource(_options.DrainGrace + TimeSpan.FromSeconds(2));
+            var request = new DonorDrain(_core.DonorId, (uint)_options.DrainGrace.TotalMilliseconds);
+            var reply = DonorDrainReply.Decode(await manager.CallAsync(Opcode.DonorDrain, request.Encode(), timeout.Token));
+            DonorLog.Drained(_logger, reply.Moved, reply.Lost);
+        }
+        catch (Exception ex) when (ex is ConnectionFailedException or WireException or OperationCanceledException or IOException)
+        {
+            DonorLog.DrainFailed(_logger, ex.Message);
+        }
+    }
+
     /// <summary>What lease holders are told: for a donor in a batch job, which job ended (e.g. Slurm preempted or cancelled it).</summary>
     private string StopReason => _job.Length == 0 ? "donor stopped" : $"donor stopped (its batch job {_job} is ending)";
 
     public override void Dispose()
     {
+        _peers.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _core.Dispose();
         base.Dispose();
     }

@@ -10,7 +10,7 @@ namespace RemoteMem.Services.Manager;
 /// The manager's state and decisions, independent of the host: donor registry and failure detection,
 /// placement, leases with expiry, and capability signing.
 /// </summary>
-public sealed class ManagerCore : IAsyncDisposable
+public sealed partial class ManagerCore : IAsyncDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<ulong, DonorRecord> _donors = [];
@@ -52,7 +52,7 @@ public sealed class ManagerCore : IAsyncDisposable
         DonorRecord record;
         lock (_lock)
         {
-            if (request.PreviousDonorId != 0 && _donors.TryGetValue(request.PreviousDonorId, out var known) && known.Health == DonorHealth.Alive)
+            if (request.PreviousDonorId != 0 && _donors.TryGetValue(request.PreviousDonorId, out var known) && known.IsServing)
             {
                 record = known;
                 record.LastHeartbeatTicks = NowTicks;
@@ -77,7 +77,7 @@ public sealed class ManagerCore : IAsyncDisposable
 
         // Answer only once the manager can reach the donor's data endpoint, so a registered donor is placeable.
         if (record.Admin is not { IsConnected: true }) await ConnectAdminAsync(record);
-        if (record.Health != DonorHealth.Alive)
+        if (!record.IsServing)
             throw new WireException(ErrorCode.UnknownDonor, $"The manager cannot reach {record.Endpoint}; check --listen/--advertise.");
         ManagerLog.DonorRegistered(_logger, record.Id, record.Name, record.Endpoint, record.OfferedBytes, record.Cores);
         return new DonorRegisterReply(record.Id, (int)_options.HeartbeatInterval.TotalMilliseconds);
@@ -87,7 +87,7 @@ public sealed class ManagerCore : IAsyncDisposable
     {
         lock (_lock)
         {
-            if (!_donors.TryGetValue(beat.DonorId, out var donor) || donor.Health != DonorHealth.Alive)
+            if (!_donors.TryGetValue(beat.DonorId, out var donor) || !donor.IsServing)
                 throw new WireException(ErrorCode.UnknownDonor, $"Donor {beat.DonorId} is not registered (or was declared dead); register again.");
             donor.LastHeartbeatTicks = NowTicks;
             donor.ResidentBytes = (long)beat.ResidentBytes;
@@ -128,7 +128,7 @@ public sealed class ManagerCore : IAsyncDisposable
     {
         lock (_lock)
         {
-            if (donor.Admin != lost || donor.Health != DonorHealth.Alive) return;
+            if (donor.Admin != lost || !donor.IsServing) return;
             donor.Admin = null;
         }
 
@@ -143,7 +143,7 @@ public sealed class ManagerCore : IAsyncDisposable
         DonorRecord? donor;
         lock (_lock)
         {
-            if (!_donors.TryGetValue(donorId, out donor) || donor.Health != DonorHealth.Alive) return;
+            if (!_donors.TryGetValue(donorId, out donor) || !donor.IsServing) return;
             donor.Health = health;
             admin = donor.Admin;
             donor.Admin = null;
@@ -153,15 +153,18 @@ public sealed class ManagerCore : IAsyncDisposable
 
         ManagerLog.DonorDown(_logger, donorId, donor.Endpoint, health.ToString().ToLowerInvariant(), reason, lost.Count);
         if (admin is not null) _ = admin.DisposeAsync().AsTask();
-        foreach (var lease in lost)
-        {
-            List<FrameConnection> holders;
-            lock (_lock) holders = lease.Holders.Values.Select(h => h.Connection).OfType<FrameConnection>().Distinct().ToList();
-            var lostEvent = new LeaseLostEvent(lease.Id, lease.LostReason!).Encode();
-            foreach (var connection in holders) _ = connection.SendEventAsync(Opcode.LeaseLostEvent, lostEvent);
-            // The surviving segments of a lost lease are useless to the client: reclaim them now.
-            _ = FreeSegmentsAsync(lease, survivorsOnly: true);
-        }
+        foreach (var lease in lost) AnnounceLoss(lease);
+    }
+
+    /// <summary>Tells every holder of a lease (whose LostReason is set) that it is lost, and reclaims its surviving segments.</summary>
+    private void AnnounceLoss(LeaseRecord lease)
+    {
+        List<FrameConnection> holders;
+        lock (_lock) holders = lease.Holders.Values.Select(h => h.Connection).OfType<FrameConnection>().Distinct().ToList();
+        var lostEvent = new LeaseLostEvent(lease.Id, lease.LostReason!).Encode();
+        foreach (var connection in holders) _ = connection.SendEventAsync(Opcode.LeaseLostEvent, lostEvent);
+        // The surviving segments of a lost lease are useless to the client: reclaim them now.
+        _ = FreeSegmentsAsync(lease, survivorsOnly: true);
     }
 
     /// <summary>
@@ -177,7 +180,7 @@ public sealed class ManagerCore : IAsyncDisposable
         lock (_lock)
         {
             silent = _donors.Values
-                .Where(d => d.Health == DonorHealth.Alive && now - d.LastHeartbeatTicks > (long)_options.DonorTimeout.TotalMilliseconds)
+                .Where(d => d.IsServing && now - d.LastHeartbeatTicks > (long)_options.DonorTimeout.TotalMilliseconds)
                 .Select(d => d.Id).ToList();
             // A holder that stopped renewing drops out after half a lifetime of grace (its capabilities
             // stop working at expiry, but a client that stalled briefly, say in a long GC pause, can
@@ -258,7 +261,7 @@ public sealed class ManagerCore : IAsyncDisposable
             throw;
         }
 
-        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = placed };
+        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = [.. placed] };
         Holder creator;
         lock (_lock)
         {
@@ -386,7 +389,7 @@ public sealed class ManagerCore : IAsyncDisposable
 
     private LeaseGrant Grant(LeaseRecord lease, Holder holder)
     {
-        var segments = new SegmentGrant[lease.Segments.Count];
+        var segments = new SegmentGrant[lease.Segments.Length];
         for (int i = 0; i < segments.Length; i++)
         {
             var s = lease.Segments[i];
@@ -411,7 +414,7 @@ public sealed class ManagerCore : IAsyncDisposable
         List<PlacedSegment> segments;
         lock (_lock)
         {
-            segments = lease.Segments.Where(s => !survivorsOnly || (_donors.TryGetValue(s.DonorId, out var d) && d.Health == DonorHealth.Alive)).ToList();
+            segments = lease.Segments.Where(s => !survivorsOnly || (_donors.TryGetValue(s.DonorId, out var d) && d.IsServing)).ToList();
         }
 
         return FreeAsync(segments);
@@ -427,7 +430,7 @@ public sealed class ManagerCore : IAsyncDisposable
                 if (segment.Freed || !_donors.TryGetValue(segment.DonorId, out var donor)) continue;
                 segment.Freed = true;
                 donor.LeasedBytes -= (long)segment.Length;
-                admin = donor.Health == DonorHealth.Alive ? donor.Admin : null;
+                admin = donor.IsServing ? donor.Admin : null;
             }
 
             if (admin is null) continue;

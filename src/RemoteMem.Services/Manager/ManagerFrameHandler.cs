@@ -32,6 +32,14 @@ internal sealed class ManagerFrameHandler(ManagerCore core, ILogger logger) : IF
                 core.Deregister(DonorDeregister.Decode(bytes));
                 connection.Respond(header, ReadOnlySpan<byte>.Empty);
                 break;
+            case Opcode.DonorDrain:
+            {
+                Require(connection, PeerRole.Donor, header.Opcode);
+                var request = DonorDrain.Decode(bytes);
+                Answer(connection, header, async () => (await core.DrainAsync(request)).Encode());
+                break;
+            }
+
             case Opcode.LeaseRequest:
             {
                 Require(connection, PeerRole.Client, header.Opcode);

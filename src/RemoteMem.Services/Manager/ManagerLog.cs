@@ -24,4 +24,13 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3007, LogLevel.Warning, "Lease request for {Bytes} bytes refused: {Reason}")]
     public static partial void LeaseRefused(ILogger logger, ulong bytes, string reason);
+
+    [LoggerMessage(3008, LogLevel.Information, "Donor {DonorId} ({Endpoint}) draining: moving {Segments} segment(s) within {GraceMs} ms")]
+    public static partial void DonorDraining(ILogger logger, ulong donorId, string endpoint, int segments, uint graceMs);
+
+    [LoggerMessage(3009, LogLevel.Information, "Donor {DonorId} drained: {Moved} segment(s) moved, {Lost} lost")]
+    public static partial void DonorDrained(ILogger logger, ulong donorId, uint moved, uint lost);
+
+    [LoggerMessage(3010, LogLevel.Information, "Lease {LeaseId}: segment {SegmentId} moved from donor {From} to donor {To}")]
+    public static partial void SegmentMoved(ILogger logger, ulong leaseId, ulong segmentId, ulong from, ulong to);
 }

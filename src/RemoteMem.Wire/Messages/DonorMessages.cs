@@ -91,3 +91,43 @@ public sealed record DonorDeregister(ulong DonorId, string Reason)
         return m;
     }
 }
+
+/// <summary>
+/// Donor to manager when it must leave (SIGTERM, preemption): stop placing segments here and move the
+/// ones here to other donors within <see cref="GraceMs"/>. Answered with <see cref="DonorDrainReply"/>
+/// once every segment has moved or been declared lost.
+/// </summary>
+public sealed record DonorDrain(ulong DonorId, uint GraceMs)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(DonorId);
+        w.WriteUInt32(GraceMs);
+    });
+
+    public static DonorDrain Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DonorDrain(r.ReadUInt64(), r.ReadUInt32());
+        r.EnsureEnd();
+        return m;
+    }
+}
+
+/// <summary>Manager's answer to <see cref="DonorDrain"/>: segments moved, and segments whose leases were lost (no donor had room, or the grace ran out).</summary>
+public sealed record DonorDrainReply(uint Moved, uint Lost)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt32(Moved);
+        w.WriteUInt32(Lost);
+    });
+
+    public static DonorDrainReply Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DonorDrainReply(r.ReadUInt32(), r.ReadUInt32());
+        r.EnsureEnd();
+        return m;
+    }
+}

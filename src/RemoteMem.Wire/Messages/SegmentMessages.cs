@@ -49,3 +49,29 @@ public sealed record SegmentFree(ulong SegmentId)
         return m;
     }
 }
+
+/// <summary>
+/// Manager to donor during a drain: copy segment <see cref="SegmentId"/> into the segment that
+/// <see cref="Target"/> opens on another donor. From the moment this arrives the segment refuses writes
+/// (<see cref="ErrorCode.SegmentMoving"/>; clients retry against the new location once the manager has
+/// switched the lease) and still serves reads. The answer comes when the copy is complete.
+/// </summary>
+public sealed record SegmentMigrate(ulong SegmentId, string TargetEndpoint, Capability Target)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(SegmentId);
+        w.WriteString(TargetEndpoint);
+        Span<byte> capability = stackalloc byte[Capability.Size];
+        Target.Write(capability);
+        w.WriteBytes(capability);
+    });
+
+    public static SegmentMigrate Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new SegmentMigrate(r.ReadUInt64(), r.ReadString(), Capability.Read(r.ReadBytes(Capability.Size)));
+        r.EnsureEnd();
+        return m;
+    }
+}

@@ -44,6 +44,9 @@ public enum DonorHealth
     Alive,
     Dead,
     Left,
+
+    /// <summary>Leaving: takes no new segments while its segments move to other donors.</summary>
+    Draining,
 }
 
 public sealed record DonorStatus(

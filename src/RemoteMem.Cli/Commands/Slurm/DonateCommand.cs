@@ -27,6 +27,7 @@ internal static class DonateCommand
         var qos = new Option<string?>("--qos") { Description = "QOS to submit with." };
         var time = new Option<string?>("--time", "-t") { Description = "Time limit, in Slurm's syntax (e.g. 30, 1:00:00, 1-0)." };
         var signalLead = new Option<string>("--signal-lead") { Description = "How long before the time limit Slurm sends SIGTERM, so the donor leaves in time (0 for none).", DefaultValueFactory = _ => "60s" };
+        var drainGrace = new Option<string?>("--drain-grace") { Description = "Time each donor has on SIGTERM to move its segments to other donors (default 30s); keep it below the partition's GraceTime and --signal-lead." };
         var jobName = new Option<string>("--job-name", "-J") { Description = "Job name; `remotemem slurm release` cancels jobs by it.", DefaultValueFactory = _ => "remotemem-donor" };
         var logDir = new Option<string>("--log-dir") { Description = "Folder for the donors' output files.", DefaultValueFactory = _ => "." };
         var listen = new Option<string>("--donor-listen") { Description = "The donors' listen address (port 0: any free port, so donors can share a node).", DefaultValueFactory = _ => "0.0.0.0:0" };
@@ -37,7 +38,7 @@ internal static class DonateCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the batch script (or srun command) instead of submitting it." };
         var command = new Command("donate", "Start donors on idle nodes as Slurm jobs (sbatch), or as an srun --overlap step in the current allocation.")
         {
-            manager, managerFile, count, memory, overhead, cores, partition, qos, time, signalLead, jobName, logDir, listen,
+            manager, managerFile, count, memory, overhead, cores, partition, qos, time, signalLead, drainGrace, jobName, logDir, listen,
             remotemem, inAllocation, wait, waitTimeout, dryRun, ServiceHost.SecretFileOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -60,6 +61,7 @@ internal static class DonateCommand
                     Qos = parse.GetValue(qos),
                     TimeLimit = parse.GetValue(time),
                     SignalLead = Duration.Parse(parse.GetValue(signalLead)!),
+                    DrainGrace = parse.GetValue(drainGrace) is { } grace ? Duration.Parse(grace) : null,
                     JobName = parse.GetValue(jobName)!,
                     LogDirectory = parse.GetValue(logDir)!,
                     Listen = parse.GetValue(listen)!,

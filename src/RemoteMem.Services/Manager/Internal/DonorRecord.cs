@@ -26,4 +26,10 @@ internal sealed class DonorRecord
     public FrameClient? Admin { get; set; }
 
     public long Available => OfferedBytes - LeasedBytes;
+
+    /// <summary>How messages name the donor: "donor 3 (host:port, batch job 1234.0)".</summary>
+    public string Describe() => Job.Length == 0 ? $"donor {Id} ({Endpoint})" : $"donor {Id} ({Endpoint}, batch job {Job})";
+
+    /// <summary>Still serving its segments: alive, or draining (serving while they move away).</summary>
+    public bool IsServing => Health is DonorHealth.Alive or DonorHealth.Draining;
 }

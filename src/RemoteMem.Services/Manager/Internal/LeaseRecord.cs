@@ -29,7 +29,8 @@ internal sealed class LeaseRecord
     public required ulong Id { get; init; }
     public required ulong Bytes { get; init; }
     public required uint StripeSize { get; init; }
-    public required IReadOnlyList<PlacedSegment> Segments { get; init; }
+    /// <summary>Where each segment lives; an entry is replaced (under the lock) when a drain moves it.</summary>
+    public required PlacedSegment[] Segments { get; init; }
     public Dictionary<ulong, Holder> Holders { get; } = [];
     public ulong NextHolderId { get; set; } = 1;
     public string? LostReason { get; set; }

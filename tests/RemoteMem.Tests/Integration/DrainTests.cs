@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using RemoteMem.Cli.Internal;
+using RemoteMem.Client;
+using RemoteMem.Tests.Infrastructure;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Tests.Integration;
+
+/// <summary>
+/// Donors that must leave (SIGTERM: Slurm preemption, scancel, a stop) drain: their segments move to
+/// other donors while clients keep reading and writing, and nothing is lost. With nowhere to go, the
+/// holders are told at once.
+/// </summary>
+[Collection(Processes.Name)]
+public sealed class DrainTests
+{
+    private static readonly string[] FastDetection = ["--heartbeat-interval", "200ms", "--donor-timeout", "2s"];
+
+    [Fact]
+    public async Task A_donor_stopped_under_load_moves_its_segments_and_the_client_loses_no_byte()
+    {
+        await using var cluster = await LocalCluster.StartAsync(3, "64MiB", FastDetection);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        const int size = 32 << 20;
+        await using var allocation = await client.AllocateAsync(size, new AllocationOptions { StripeCount = 2, StripeSize = 1 << 20 });
+        var model = TestPattern.Make(0, size, 11);
+        await allocation.WriteAsync(0, model);
+
+        // A workload that keeps writing and verifying random ranges against a local model throughout.
+        using var stop = new CancellationTokenSource();
+        long operations = 0;
+        var workload = Task.Run(async () =>
+        {
+            var random = new Random(5);
+            var buffer = new byte[256 << 10];
+            while (!stop.IsCancellationRequested)
+            {
+                int length = random.Next(1, buffer.Length);
+                long offset = random.NextInt64(0, size - length);
+                if (random.Next(2) == 0)
+                {
+                    random.NextBytes(buffer.AsSpan(0, length));
+                    await allocation.WriteAsync(offset, buffer.AsMemory(0, length));
+                    buffer.AsSpan(0, length).CopyTo(model.AsSpan((int)offset));
+                }
+                else
+                {
+                    await allocation.ReadAsync(offset, buffer.AsMemory(0, length));
+                    if (!buffer.AsSpan(0, length).SequenceEqual(model.AsSpan((int)offset, length)))
+                        throw new InvalidDataException($"read [{offset}, +{length}) differs from what was written");
+                }
+
+                Interlocked.Increment(ref operations);
+            }
+        });
+
+        var leaving = cluster.Donors.First(d => allocation.Donors.Contains(d.Endpoint));
+        await Task.Delay(300);
+        Assert.Equal(0, await leaving.StopAsync(TimeSpan.FromSeconds(30)));
+        long atExit = Interlocked.Read(ref operations);
+        await Task.Delay(300);
+        stop.Cancel();
+        await workload; // any error of the workload (an exception, a wrong byte) fails the test here
+        Assert.True(Interlocked.Read(ref operations) > atExit, "the workload made no progress after the donor left");
+
+        var status = await client.GetStatusAsync();
+        Assert.Equal(DonorHealth.Left, status.Donors.Single(d => d.Endpoint == leaving.Endpoint).Health);
+        var lease = status.Leases.Single(l => l.Id == allocation.LeaseId);
+        Assert.False(lease.Lost, lease.LostReason);
+        Assert.DoesNotContain(status.Donors.Single(d => d.Endpoint == leaving.Endpoint).Id, lease.DonorIds);
+        Assert.DoesNotContain(leaving.Endpoint, allocation.Donors);
+
+        var back = new byte[size];
+        await allocation.ReadAsync(0, back);
+        Assert.True(back.AsSpan().SequenceEqual(model), "after the move the lease's bytes differ from what was written");
+    }
+
+    [Fact]
+    public async Task A_segment_with_nowhere_to_go_loses_its_lease_and_the_holder_is_told_why()
+    {
+        await using var cluster = await LocalCluster.StartAsync(2, "16MiB", FastDetection);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        // 12 MiB on each donor: neither has room for the other's.
+        await using var first = await client.AllocateAsync(12 << 20, new AllocationOptions { StripeCount = 1 });
+        await using var second = await client.AllocateAsync(12 << 20, new AllocationOptions { StripeCount = 1 });
+        Assert.NotEqual(first.Donors[0], second.Donors[0]);
+
+        var leaving = cluster.Donors.Single(d => d.Endpoint == first.Donors[0]);
+        Assert.Equal(0, await leaving.StopAsync(TimeSpan.FromSeconds(30)));
+
+        var clock = Stopwatch.StartNew();
+        while (!first.IsLost && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        var lost = await Assert.ThrowsAsync<LeaseLostException>(() => first.ReadAsync(0, new byte[16]).AsTask());
+        Assert.Contains("could not move: no donor has 12 MiB free", lost.Message);
+        await second.WriteAsync(0, new byte[1 << 20]); // the other tenant is untouched
+    }
+}
