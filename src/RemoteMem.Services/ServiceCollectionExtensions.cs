@@ -29,8 +29,22 @@ public static class ServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DonorOptions>, DonorOptionsValidator>());
         services.TryAddSingleton<DonorService>();
         // A stop may first drain (move every segment elsewhere): give it that long before the host gives up.
-        services.AddOptions<HostOptions>().Configure<IOptions<DonorOptions>>((host, donor) =>
-            host.ShutdownTimeout = donor.Value.DrainGrace + donor.Value.StopGrace + TimeSpan.FromSeconds(5));
+        // Read from configuration directly: resolving the validated DonorOptions here would turn a bad
+        // option into a crash while the host is built, instead of the one-line message at start.
+        services.AddOptions<HostOptions>().Configure(host =>
+        {
+            var donor = new DonorOptions();
+            try
+            {
+                configuration.GetSection(DonorOptions.Section).Bind(donor);
+            }
+            catch (InvalidOperationException)
+            {
+                // A malformed value: validation at start reports it; keep the defaults here.
+            }
+
+            host.ShutdownTimeout = donor.DrainGrace + donor.StopGrace + TimeSpan.FromSeconds(5);
+        });
         services.AddHostedService(sp => sp.GetRequiredService<DonorService>());
         return services;
     }
