@@ -115,8 +115,9 @@ public sealed class SlurmIntegrationTests
         // 3 GiB donors cannot share a 4 GiB node: one per node. The scavenger partition's GraceTime is 5 s.
         var (code, output, errors) = await SlurmTestCluster.RemotememAsync(cluster.SecretText,
             "slurm", "donate", "--partition", "scavenger", "--manager", cluster.ManagerEndpoint, "--count", "2", "--memory", "3GiB",
-            "--drain-grace", "4s", "--donor-listen", "127.0.0.1:0", "--job-name", jobName, "--log-dir", logs, "--wait", "--wait-timeout", "90s");
+            "--donor-listen", "127.0.0.1:0", "--job-name", jobName, "--log-dir", logs, "--wait", "--wait-timeout", "90s");
         Assert.True(code == 0, output + errors + Logs(logs));
+        Assert.Contains("Donors drain within 4 s of SIGTERM", output); // fitted inside the partition's GraceTime
 
         await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
         await using var allocation = await client.AllocateAsync(16 << 20, new AllocationOptions { StripeCount = 1 });
@@ -197,6 +198,12 @@ public sealed class SlurmIntegrationTests
         Assert.Equal(1, code);
         Assert.Contains("sbatch", errors);
         Assert.Contains("invalid partition", errors, StringComparison.OrdinalIgnoreCase);
+
+        // Without --drain-grace the donors' drain is fitted inside the partition's GraceTime (5 s in scavenger).
+        var (dryCode, script, dryErrors) = await SlurmTestCluster.RemotememAsync(secret, "slurm", "donate", "--manager", "127.0.0.1:1", "--partition", "scavenger", "--dry-run");
+        Assert.True(dryCode == 0, dryErrors);
+        Assert.Contains("'--drain-grace' '4000ms'", script);
+        Assert.Contains("GraceTime 5 s of partition scavenger", dryErrors);
 
         var (releaseCode, released, _) = await SlurmTestCluster.RemotememAsync(null, "slurm", "release", "--job-name", SlurmTestCluster.UniqueJobName());
         Assert.Equal(0, releaseCode);

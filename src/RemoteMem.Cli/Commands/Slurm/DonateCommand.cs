@@ -27,7 +27,7 @@ internal static class DonateCommand
         var qos = new Option<string?>("--qos") { Description = "QOS to submit with." };
         var time = new Option<string?>("--time", "-t") { Description = "Time limit, in Slurm's syntax (e.g. 30, 1:00:00, 1-0)." };
         var signalLead = new Option<string>("--signal-lead") { Description = "How long before the time limit Slurm sends SIGTERM, so the donor leaves in time (0 for none).", DefaultValueFactory = _ => "60s" };
-        var drainGrace = new Option<string?>("--drain-grace") { Description = "Time each donor has on SIGTERM to move its segments to other donors (default 30s); keep it below the partition's GraceTime and --signal-lead." };
+        var drainGrace = new Option<string?>("--drain-grace") { Description = "Time each donor has on SIGTERM to move its segments to other donors (default: fitted inside the partition's GraceTime and --signal-lead)." };
         var jobName = new Option<string>("--job-name", "-J") { Description = "Job name; `remotemem slurm release` cancels jobs by it.", DefaultValueFactory = _ => "remotemem-donor" };
         var logDir = new Option<string>("--log-dir") { Description = "Folder for the donors' output files.", DefaultValueFactory = _ => "." };
         var listen = new Option<string>("--donor-listen") { Description = "The donors' listen address (port 0: any free port, so donors can share a node).", DefaultValueFactory = _ => "0.0.0.0:0" };
@@ -77,6 +77,7 @@ internal static class DonateCommand
 
             try
             {
+                if (spec.DrainGrace is null) spec = await FitDrainGraceAsync(spec, parse.GetValue(dryRun) ? Console.Error : Console.Out, cancellationToken);
                 if (parse.GetValue(inAllocation)) return await RunStepAsync(spec, donors, parse.GetValue(dryRun), cancellationToken);
                 if (parse.GetValue(dryRun))
                 {
@@ -110,6 +111,32 @@ internal static class DonateCommand
             throw new ArgumentException($"The donors need the cluster secret: pass --secret-file PATH (on a shared file system; create one with `remotemem secret --out PATH`) or set {ClusterSecret.EnvironmentVariable}.");
         if (spec.SecretFile is not null && !File.Exists(spec.SecretFile))
             throw new FileNotFoundException($"The secret file {spec.SecretFile} does not exist.");
+    }
+
+    /// <summary>
+    /// Preemption leaves a donor the partition's GraceTime, the time-limit warning the --signal lead:
+    /// the donor's drain must fit in both. Without the partition's setting, the lead alone decides.
+    /// </summary>
+    private static async Task<DonorJobSpec> FitDrainGraceAsync(DonorJobSpec spec, TextWriter note, CancellationToken cancellationToken)
+    {
+        TimeSpan? partitionGrace = null;
+        try
+        {
+            partitionGrace = await SlurmGrace.PartitionGraceAsync(spec.Partition, cancellationToken);
+        }
+        catch (SlurmException ex)
+        {
+            await Console.Error.WriteLineAsync($"remotemem slurm donate: could not read the partition's GraceTime ({ex.Message}); fitting the drain to --signal-lead only.");
+        }
+
+        var drain = SlurmGrace.DrainFor(partitionGrace, spec.SignalLead);
+        if (drain is { } d)
+        {
+            var why = partitionGrace is { } g ? $"GraceTime {g.TotalSeconds:0} s of partition {spec.Partition ?? "(default)"}, --signal-lead {spec.SignalLead.TotalSeconds:0} s" : $"--signal-lead {spec.SignalLead.TotalSeconds:0} s";
+            await note.WriteLineAsync($"Donors drain within {d.TotalSeconds:0.#} s of SIGTERM ({why}).");
+        }
+
+        return spec with { DrainGrace = drain };
     }
 
     /// <summary>How compute nodes start this same program: its apphost, or `dotnet remotemem.dll`.</summary>
