@@ -225,7 +225,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     internal void MarkLost(string reason) => Interlocked.CompareExchange(ref _lostReason, reason, null);
 
     private static SegmentTarget[] ToTargets(LeaseGrant grant) =>
-        grant.Segments.Select(s => new SegmentTarget(s.DataEndpoint, s.Capability)).ToArray();
+        grant.Segments.Select(s => new SegmentTarget(s.DataEndpoint, s.Capability, s.Fabric)).ToArray();
 
     /// <summary>Releases the lease: the donors zero the memory and may lease it to others.</summary>
     public async ValueTask DisposeAsync()

@@ -1,9 +1,13 @@
 using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
 
 namespace RemoteMem.Transport;
 
-/// <summary>Where a segment lives and the capability that opens it. Immutable: a renewal makes a new one.</summary>
-public sealed record SegmentTarget(string Endpoint, Capability Capability);
+/// <summary>
+/// Where a segment lives and the capability that opens it, plus its donor's fabric address when it
+/// offers one-sided access. Immutable: a renewal makes a new one.
+/// </summary>
+public sealed record SegmentTarget(string Endpoint, Capability Capability, FabricAddress? Fabric = null);
 
 /// <summary>
 /// Moves bytes between local memory and leased remote segments. The managed TCP transport is the

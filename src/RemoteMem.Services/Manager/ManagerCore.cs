@@ -69,6 +69,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
                     Cores = request.Cores,
                     Gpus = request.Gpus,
                     Job = request.Job,
+                    Fabric = request.Fabric,
                     LastHeartbeatTicks = NowTicks,
                 };
                 _donors[record.Id] = record;
@@ -403,7 +404,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
                 ExpiresUnixMs = holder.ExpiresUnixMs,
                 Rights = holder.Rights,
             });
-            segments[i] = new SegmentGrant(s.Endpoint, capability);
+            segments[i] = new SegmentGrant(s.Endpoint, capability, _donors.TryGetValue(s.DonorId, out var donor) ? donor.Fabric : null);
         }
 
         return new LeaseGrant(lease.Id, holder.Id, lease.Bytes, lease.StripeSize, holder.ExpiresUnixMs, segments);

@@ -12,7 +12,8 @@ public sealed record DonorRegister(
     ulong OfferedBytes,
     ushort Cores,
     ushort Gpus,
-    string Job = "")
+    string Job = "",
+    FabricAddress? Fabric = null)
 {
     public byte[] Encode() => Message.ToArray(w =>
     {
@@ -24,12 +25,13 @@ public sealed record DonorRegister(
         w.WriteUInt16(Cores);
         w.WriteUInt16(Gpus);
         w.WriteString(Job);
+        FabricAddress.Write(w, Fabric);
     });
 
     public static DonorRegister Decode(ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        var m = new DonorRegister(r.ReadUInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt16(), r.ReadString());
+        var m = new DonorRegister(r.ReadUInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt16(), r.ReadString(), FabricAddress.Read(ref r));
         r.EnsureEnd();
         return m;
     }

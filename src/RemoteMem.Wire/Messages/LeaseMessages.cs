@@ -24,8 +24,8 @@ public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSi
     }
 }
 
-/// <summary>One segment of a lease: where it lives and the capability to reach it.</summary>
-public sealed record SegmentGrant(string DataEndpoint, Capability Capability);
+/// <summary>One segment of a lease: where it lives, the capability to reach it, and its donor's fabric address if it has one.</summary>
+public sealed record SegmentGrant(string DataEndpoint, Capability Capability, FabricAddress? Fabric = null);
 
 /// <summary>
 /// Manager's answer to a lease request, renewal or open. <see cref="HolderId"/> names this holder of
@@ -50,6 +50,7 @@ public sealed record LeaseGrant(ulong LeaseId, ulong HolderId, ulong Bytes, uint
             w.WriteString(segment.DataEndpoint);
             segment.Capability.Write(capability);
             w.WriteBytes(capability);
+            FabricAddress.Write(w, segment.Fabric);
         }
     });
 
@@ -70,7 +71,8 @@ public sealed record LeaseGrant(ulong LeaseId, ulong HolderId, ulong Bytes, uint
         for (int i = 0; i < count; i++)
         {
             string endpoint = r.ReadString();
-            segments[i] = new SegmentGrant(endpoint, Capability.Read(r.ReadBytes(Capability.Size)));
+            var capability = Capability.Read(r.ReadBytes(Capability.Size));
+            segments[i] = new SegmentGrant(endpoint, capability, FabricAddress.Read(ref r));
         }
 
         r.EnsureEnd();

@@ -15,11 +15,15 @@ public sealed class MessageCodecProperties
         ("HelloReply", new HelloReply(1, 1 << 20, new byte[16], new byte[32]).Encode(), b => HelloReply.Decode(b)),
         ("Auth", new AuthRequest(new byte[32]).Encode(), b => AuthRequest.Decode(b)),
         ("DonorRegister", new DonorRegister(3, "donor-a", "node1", "127.0.0.1:7601", 1 << 30, 8, 1, "1234.0").Encode(), b => DonorRegister.Decode(b)),
+        ("DonorRegister+fabric", new DonorRegister(3, "d", "n", "h:1", 1 << 30, 8, 0, "", new FabricAddress("tcp;ofi_rxm", [2, 0, 31, 144, 127, 0, 0, 1], 42, 0)).Encode(), b => DonorRegister.Decode(b)),
+        ("DonorDrain", new DonorDrain(3, 30000).Encode(), b => DonorDrain.Decode(b)),
+        ("DonorDrainReply", new DonorDrainReply(4, 1).Encode(), b => DonorDrainReply.Decode(b)),
         ("DonorRegisterReply", new DonorRegisterReply(3, 1000).Encode(), b => DonorRegisterReply.Decode(b)),
         ("DonorHeartbeat", new DonorHeartbeat(3, 1, 2, 3, 4).Encode(), b => DonorHeartbeat.Decode(b)),
         ("DonorDeregister", new DonorDeregister(3, "bye").Encode(), b => DonorDeregister.Decode(b)),
         ("LeaseRequest", new LeaseRequest(1 << 30, 2, 1 << 20, 30000, Rights.ReadWrite).Encode(), b => LeaseRequest.Decode(b)),
         ("LeaseGrant", new LeaseGrant(7, 2, 1 << 30, 1 << 20, 123456, [new SegmentGrant("127.0.0.1:1", new Capability { LeaseId = 7, Length = 10 }), new SegmentGrant("h:2", new Capability { SegmentId = 9 })]).Encode(), b => LeaseGrant.Decode(b)),
+        ("LeaseGrant+fabric", new LeaseGrant(7, 2, 1 << 20, 1 << 20, 1, [new SegmentGrant("h:1", new Capability { SegmentId = 3 }, new FabricAddress("shm", [1, 2, 3], 7, 0x7f0000001000))]).Encode(), b => LeaseGrant.Decode(b)),
         ("LeaseHolder", new LeaseHolder(7, 1).Encode(), b => LeaseHolder.Decode(b)),
         ("LeasePublish", new LeasePublish(7, 1, "matrix", [1, 2, 3]).Encode(), b => LeasePublish.Decode(b)),
         ("LeaseOpen", new LeaseOpen("matrix", Rights.Read, 0).Encode(), b => LeaseOpen.Decode(b)),
@@ -28,6 +32,7 @@ public sealed class MessageCodecProperties
         ("SegmentAllocate", new SegmentAllocate(7, 4096).Encode(), b => SegmentAllocate.Decode(b)),
         ("SegmentAllocateReply", new SegmentAllocateReply(1, 8192).Encode(), b => SegmentAllocateReply.Decode(b)),
         ("SegmentFree", new SegmentFree(1).Encode(), b => SegmentFree.Decode(b)),
+        ("SegmentMigrate", new SegmentMigrate(1, "h:2", new Capability { SegmentId = 5, Length = 4096 }).Encode(), b => SegmentMigrate.Decode(b)),
     ];
 
     [Fact]

@@ -16,6 +16,9 @@ internal sealed class DonorRecord
 
     /// <summary>The batch job the donor runs in (a Slurm job or step id), empty outside one.</summary>
     public string Job { get; set; } = "";
+
+    /// <summary>Where clients reach the donor's pool one-sided, when it opened a fabric; null for TCP only.</summary>
+    public FabricAddress? Fabric { get; set; }
     public DonorHealth Health { get; set; } = DonorHealth.Alive;
     public long LastHeartbeatTicks { get; set; }
     public long LeasedBytes { get; set; }
