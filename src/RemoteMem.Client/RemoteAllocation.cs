@@ -63,6 +63,9 @@ public sealed class RemoteAllocation : IAsyncDisposable
 
     internal bool AutoRenew { get; }
 
+    /// <summary>The client's data transport (TCP, or fabric with TCP for donors without one).</summary>
+    internal ISegmentTransport Transport => _client.Transport;
+
     /// <summary>The current segments and capabilities (replaced whole on renewal).</summary>
     internal IReadOnlyList<SegmentTarget> Targets => Volatile.Read(ref _targets);
 

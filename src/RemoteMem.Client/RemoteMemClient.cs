@@ -29,7 +29,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
             foreach (var allocation in _allocations.Values)
                 if (allocation.LeaseId == e.LeaseId) allocation.MarkLost(e.Reason);
         };
-        Transport = new TcpSegmentTransport(secret, options.Transport(options.DataTimeout), options.Logger);
+        Transport = DataPlane.Open(options, secret);
         _renewLoop = RenewLoopAsync();
     }
 

@@ -35,6 +35,19 @@ public sealed class RemoteMemClientOptions
     /// <summary>Largest frame; transfers are split to fit.</summary>
     public int MaxFrameSize { get; set; } = WireLimits.DefaultMaxFrameSize;
 
+    /// <summary>
+    /// The data plane: "tcp" (default; the managed transport, works everywhere) or "fabric" (one-sided
+    /// RMA through libfabric into the donors' registered memory, for donors that offer the same
+    /// <see cref="FabricProvider"/>; the others are still reached over TCP).
+    /// </summary>
+    public string DataTransport { get; set; } = "tcp";
+
+    /// <summary>The libfabric provider for <see cref="DataTransport"/> "fabric": "tcp;ofi_rxm", "shm", "verbs;ofi_rxm", "efa", "cxi".</summary>
+    public string FabricProvider { get; set; } = "tcp;ofi_rxm";
+
+    /// <summary>The local address the fabric endpoint binds to (tcp providers); null: derived from the manager's address when that is loopback, else the provider's choice.</summary>
+    public string? FabricLocalAddress { get; set; }
+
     /// <summary>Optional logger for connection events.</summary>
     public ILogger? Logger { get; set; }
 

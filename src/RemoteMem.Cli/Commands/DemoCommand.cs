@@ -19,9 +19,11 @@ internal static class DemoCommand
         var size = new Option<string>("--size") { Description = "Memory to lease and verify.", DefaultValueFactory = _ => "1GiB" };
         var donors = new Option<int>("--donors") { Description = "Donor processes to start.", DefaultValueFactory = _ => 2 };
         var block = new Option<string>("--block") { Description = "Bytes per read/write call.", DefaultValueFactory = _ => "64MiB" };
+        var transport = new Option<string>("--transport") { Description = "Data path: tcp (managed, default) or fabric (one-sided RMA through libfabric).", DefaultValueFactory = _ => "tcp" };
+        var provider = new Option<string>("--provider") { Description = "libfabric provider for --transport fabric.", DefaultValueFactory = _ => "tcp;ofi_rxm" };
         var command = new Command("demo", "Start a local cluster on loopback, lease memory striped over its donors, write, read back and verify it, and print GB/s.")
         {
-            size, donors, block,
+            size, donors, block, transport, provider,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -44,19 +46,34 @@ internal static class DemoCommand
                 return 2;
             }
 
-            return await RunAsync(bytes, donorCount, (int)Math.Min(blockBytes, bytes), cancellationToken);
+            var dataPath = parse.GetValue(transport)!;
+            if (dataPath is not ("tcp" or "fabric"))
+            {
+                await Console.Error.WriteLineAsync($"remotemem demo: --transport {dataPath} is not one of: tcp, fabric.");
+                return 2;
+            }
+
+            return await RunAsync(bytes, donorCount, (int)Math.Min(blockBytes, bytes), dataPath, parse.GetValue(provider)!, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(long bytes, int donorCount, int block, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(long bytes, int donorCount, int block, string dataPath, string provider, CancellationToken cancellationToken)
     {
         long perDonor = (bytes + donorCount - 1) / donorCount + (64L << 20);
         Console.WriteLine($"Starting a local cluster on loopback: a manager and {donorCount} donors of {ByteSize.Format(perDonor)} each (child processes)...");
-        await using var cluster = await LocalCluster.StartAsync(donorCount, perDonor.ToString());
+        string[] donorArgs = dataPath == "fabric" ? ["--transport", "fabric", "--provider", provider] : [];
+        await using var cluster = await LocalCluster.StartAsync(donorCount, perDonor.ToString(), donorArgs: donorArgs);
         Console.WriteLine($"  manager {cluster.ManagerEndpoint}; donors {string.Join(", ", cluster.Donors.Select(d => d.Endpoint))}");
 
-        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret }, cancellationToken);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions
+        {
+            Manager = cluster.ManagerEndpoint,
+            Secret = cluster.Secret,
+            DataTransport = dataPath,
+            FabricProvider = provider,
+        }, cancellationToken);
+        Console.WriteLine(dataPath == "fabric" ? $"Data path: one-sided RMA over libfabric ({provider}); control plane over TCP." : "Data path: managed TCP.");
         await using var allocation = await client.AllocateAsync(bytes, new AllocationOptions { StripeCount = donorCount }, cancellationToken);
         Console.WriteLine($"Leased {ByteSize.Format(bytes)} as lease {allocation.LeaseId}, striped in {ByteSize.Format(allocation.StripeSize)} stripes over {allocation.DonorCount} donors.");
 

@@ -19,6 +19,9 @@ internal static class DonorCommand
         var manager = new Option<string?>("--manager") { Description = "The manager's host:port (or set REMOTEMEM_MANAGER, or use --manager-file)." };
         var managerFile = new Option<string?>("--manager-file") { Description = "A file holding the manager's host:port, written by `remotemem manager --address-file` in a shared folder; waited for up to 2 minutes." };
         var drainGrace = new Option<string?>("--drain-grace") { Description = "On SIGTERM, how long to spend moving this donor's segments to other donors before leaving (default 30s; 0 leaves at once). Keep it below the batch system's grace time." };
+        var transport = new Option<string?>("--transport") { Description = "Data path: tcp (default) or fabric (also register the pool with libfabric for one-sided access; TCP stays on)." };
+        var provider = new Option<string?>("--provider") { Description = "libfabric provider for --transport fabric: tcp;ofi_rxm (default), shm, verbs;ofi_rxm, efa, cxi." };
+        var progress = new Option<string?>("--fabric-progress") { Description = "How the fabric progress thread waits: blocking (default) or spinning." };
         var job = new Option<string?>("--job") { Description = "The batch job shown in status (default: the Slurm job and step from SLURM_JOB_ID/SLURM_STEP_ID)." };
         var listen = new Option<string?>("--listen") { Description = "host:port to serve clients on (default 0.0.0.0:7601; port 0 picks a free one)." };
         var advertise = new Option<string?>("--advertise") { Description = "host:port clients should use, when it differs from --listen." };
@@ -29,7 +32,7 @@ internal static class DonorCommand
         var node = new Option<string?>("--node") { Description = "Node name (default: the Slurm node name inside a job, else the host name)." };
         var command = new Command("donor", "Run a memory donor: serve leased ranges of a native memory pool to clients.")
         {
-            manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, drainGrace, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, drainGrace, transport, provider, progress, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,6 +41,9 @@ internal static class DonorCommand
                 ["Donor:Manager"] = parse.GetValue(manager) ?? NonEmpty(Environment.GetEnvironmentVariable(ManagerVariable)),
                 ["Donor:ManagerFile"] = parse.GetValue(managerFile),
                 ["Donor:Job"] = parse.GetValue(job),
+                ["Donor:DataTransport"] = parse.GetValue(transport),
+                ["Donor:FabricProvider"] = parse.GetValue(provider),
+                ["Donor:FabricProgress"] = parse.GetValue(progress),
                 ["Donor:Listen"] = parse.GetValue(listen),
                 ["Donor:Advertise"] = parse.GetValue(advertise),
                 ["Donor:Memory"] = parse.GetValue(memory),

@@ -12,9 +12,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly List<ChildProcess> _donors = [];
     private readonly Dictionary<string, string> _environment;
     private readonly string _donorMemory;
+    private readonly IReadOnlyList<string> _donorArgs;
 
-    private LocalCluster(ChildProcess manager, string secretText, string donorMemory)
+    private LocalCluster(ChildProcess manager, string secretText, string donorMemory, IReadOnlyList<string> donorArgs)
     {
+        _donorArgs = donorArgs;
         Manager = manager;
         SecretText = secretText;
         Secret = ClusterSecret.Parse(secretText);
@@ -34,15 +36,18 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public static TimeSpan ReadyTimeout { get; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Starts a manager, then <paramref name="donors"/> donors of <paramref name="donorMemory"/> each, and waits until all are registered.</summary>
-    public static async Task<LocalCluster> StartAsync(int donors, string donorMemory, IEnumerable<string>? managerArgs = null)
+    /// <summary>
+    /// Starts a manager, then <paramref name="donors"/> donors of <paramref name="donorMemory"/> each (with
+    /// <paramref name="donorArgs"/>, e.g. a fabric transport), and waits until all are registered.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(int donors, string donorMemory, IEnumerable<string>? managerArgs = null, IEnumerable<string>? donorArgs = null)
     {
         ClusterSecret.Generate(out var secretText);
         var env = new Dictionary<string, string> { [ClusterSecret.EnvironmentVariable] = secretText };
         var args = new List<string> { "manager", "--listen", "127.0.0.1:0", "--log-level", "Warning" };
         args.AddRange(managerArgs ?? []);
         var manager = ChildProcess.Start("manager", args, env);
-        var cluster = new LocalCluster(manager, secretText, donorMemory);
+        var cluster = new LocalCluster(manager, secretText, donorMemory, [.. donorArgs ?? []]);
         try
         {
             await manager.WaitReadyAsync(ReadyTimeout);
@@ -61,6 +66,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     public async Task<ChildProcess> StartDonorAsync(string? memory = null, IEnumerable<string>? extraArgs = null)
     {
         var args = new List<string> { "donor", "--manager", ManagerEndpoint, "--listen", "127.0.0.1:0", "--memory", memory ?? _donorMemory, "--log-level", "Warning" };
+        args.AddRange(_donorArgs);
         args.AddRange(extraArgs ?? []);
         var donor = ChildProcess.Start("donor", args, _environment);
         lock (_donors) _donors.Add(donor);

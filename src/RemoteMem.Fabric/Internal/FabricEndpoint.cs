@@ -460,7 +460,14 @@ internal sealed class FabricEndpoint : IDisposable
         int status = RmRdma.GetInfo(provider, localAddress, null, localAddress is null ? 0 : 1, out var info);
         if (status == 0 && !info.IsInvalid) return info;
         info.Dispose();
-        if (status == RmRdmaConstants.StatusENoData) throw new FabricException(FabricSupport.Probe(provider).Message, status);
+        if (status == RmRdmaConstants.StatusENoData)
+        {
+            // The probe explains a missing provider; when the provider exists, the local address is what matched nothing.
+            var probe = FabricSupport.Probe(provider);
+            throw new FabricException(probe.IsSupported
+                ? $"{provider} offers no RDM endpoint with RMA at local address {localAddress}: pass the address of an interface it serves (or none)."
+                : probe.Message, status);
+        }
         throw FabricErrors.FromStatus(status, $"fi_getinfo(provider \"{provider}\", node \"{localAddress}\")");
     }
 

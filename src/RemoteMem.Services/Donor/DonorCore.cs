@@ -131,6 +131,9 @@ public sealed class DonorCore : IDisposable
         return ErrorCode.Ok;
     }
 
+    /// <summary>The pool's first byte and length, for registering it with a fabric once.</summary>
+    internal unsafe (nint Address, long Length) Pool => ((nint)_pool.Base, _pool.Length);
+
     /// <summary>The live segment with this id, or null.</summary>
     internal Segment? Find(ulong segmentId) => _segments.TryGetValue(segmentId, out var segment) ? segment : null;
 

@@ -38,6 +38,9 @@ internal static partial class DonorLog
     [LoggerMessage(2012, LogLevel.Warning, "Drain did not finish: {Reason}")]
     public static partial void DrainFailed(ILogger logger, string reason);
 
+    [LoggerMessage(2013, LogLevel.Information, "Fabric data path open: {Provider}, the whole pool of {Pool} registered once")]
+    public static partial void FabricOpen(ILogger logger, string provider, string pool);
+
     [LoggerMessage(2008, LogLevel.Critical, "No manager to register with: {Reason}")]
     public static partial void NoManager(ILogger logger, string reason);
 }

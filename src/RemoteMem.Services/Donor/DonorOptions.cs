@@ -53,6 +53,18 @@ public sealed class DonorOptions
     /// </summary>
     public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// "tcp" (default) or "fabric": also open <see cref="FabricProvider"/> and register the whole pool
+    /// once, so clients that choose the fabric read and write it one-sided. The TCP data path stays on.
+    /// </summary>
+    public string DataTransport { get; set; } = "tcp";
+
+    /// <summary>The libfabric provider for the fabric data path: "tcp;ofi_rxm", "shm", "verbs;ofi_rxm", "efa", "cxi".</summary>
+    public string FabricProvider { get; set; } = "tcp;ofi_rxm";
+
+    /// <summary>How the fabric's progress thread waits: "blocking" (no CPU burned while idle) or "spinning" (lower latency, one core busy).</summary>
+    public string FabricProgress { get; set; } = "blocking";
+
     /// <summary>How long a stop waits for in-flight requests.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -78,6 +90,10 @@ internal sealed class DonorOptionsValidator : IValidateOptions<DonorOptions>
             errors.Add($"Donor:Memory {options.Memory} is below the minimum of 1MiB.");
         if (options.Cores < 0) errors.Add("Donor:Cores must not be negative.");
         if (options.Gpus < 0) errors.Add("Donor:Gpus must not be negative.");
+        if (options.DataTransport is not ("tcp" or "fabric"))
+            errors.Add($"Donor:DataTransport '{options.DataTransport}' is not one of: tcp, fabric.");
+        if (options.FabricProgress is not ("blocking" or "spinning"))
+            errors.Add($"Donor:FabricProgress '{options.FabricProgress}' is not one of: blocking, spinning.");
         if (options.DrainGrace < TimeSpan.Zero || options.DrainGrace.TotalMilliseconds > uint.MaxValue)
             errors.Add($"Donor:DrainGrace {options.DrainGrace} must be between zero and 49 days.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RemoteMem.Fabric;
 using RemoteMem.Services.Donor.Internal;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
@@ -23,6 +24,7 @@ public sealed class DonorService : BackgroundService
     private readonly DonorCore _core;
     private readonly FrameServer _server;
     private readonly TcpSegmentTransport _peers;
+    private FabricPoolExport? _fabric;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _job;
     private FrameClient? _manager;
@@ -51,11 +53,42 @@ public sealed class DonorService : BackgroundService
     {
         var bound = _server.Start(_options.Listen);
         AdvertisedEndpoint = _options.Advertise ?? Advertise(bound);
+        if (_options.DataTransport == "fabric") _fabric = OpenFabric(bound);
         DonorLog.Listening(_logger, ByteSize.Format(_core.OfferedBytes), AdvertisedEndpoint);
         return base.StartAsync(cancellationToken);
     }
 
     public string AdvertisedEndpoint { get; private set; } = "";
+
+    /// <summary>
+    /// Opens the fabric and registers the whole pool once. Asked for explicitly, so failure stops the
+    /// donor with the reason (a missing library, an unknown provider, a locked-memory limit).
+    /// </summary>
+    private FabricPoolExport OpenFabric(IPEndPoint bound)
+    {
+        var probe = FabricSupport.Probe(_options.FabricProvider);
+        if (!probe.IsSupported)
+            throw new InvalidOperationException($"Donor:DataTransport is fabric, but {_options.FabricProvider} cannot run here: {probe.Message}");
+        var (pool, length) = _core.Pool;
+        FabricPoolExport export;
+        try
+        {
+            export = FabricPoolExport.Open(new FabricTransportOptions
+        {
+            Provider = _options.FabricProvider,
+            // Bind where the TCP side listens; a wildcard listen lets the provider choose the interface.
+            LocalAddress = bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any) ? null : bound.Address.ToString(),
+            ProgressMode = _options.FabricProgress == "spinning" ? FabricProgressMode.Spinning : FabricProgressMode.Blocking,
+            }, pool, length, _logger);
+        }
+        catch (FabricException ex)
+        {
+            throw new InvalidOperationException($"Donor:DataTransport is fabric, but opening {_options.FabricProvider} failed: {ex.Message}", ex);
+        }
+
+        DonorLog.FabricOpen(_logger, export.Address.Provider, ByteSize.Format(length));
+        return export;
+    }
 
     private static string Advertise(IPEndPoint bound) =>
         bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any)
@@ -121,7 +154,7 @@ public sealed class DonorService : BackgroundService
         var name = _options.Name ?? AdvertisedEndpoint;
         var node = _options.Node ?? BatchJob.NodeName() ?? Dns.GetHostName();
         int cores = _options.Cores > 0 ? _options.Cores : Environment.ProcessorCount;
-        var request = new DonorRegister(_core.DonorId, name, node, AdvertisedEndpoint, (ulong)_core.OfferedBytes, (ushort)cores, (ushort)_options.Gpus, _job);
+        var request = new DonorRegister(_core.DonorId, name, node, AdvertisedEndpoint, (ulong)_core.OfferedBytes, (ushort)cores, (ushort)_options.Gpus, _job, _fabric?.Address);
         var reply = DonorRegisterReply.Decode(await manager.CallAsync(Opcode.DonorRegister, request.Encode(), cancellationToken));
         if (_core.DonorId != 0 && reply.DonorId != _core.DonorId)
         {
@@ -189,6 +222,7 @@ public sealed class DonorService : BackgroundService
     public override void Dispose()
     {
         _peers.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _fabric?.Dispose();
         _core.Dispose();
         base.Dispose();
     }

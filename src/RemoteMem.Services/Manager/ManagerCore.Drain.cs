@@ -76,6 +76,8 @@ public sealed partial class ManagerCore
         }
 
         if (sourceAdmin is null) return "the manager lost its connection to the donor";
+        // Clients may write a fabric donor's memory one-sided, past the freeze that makes a copy exact.
+        if (source.Fabric is not null) return "its clients may write it one-sided over the fabric, which a move cannot yet fence";
         if (candidates.Count == 0) return $"no donor has {ByteSize.Format((long)segment.Length)} free";
         string failure = "no donor could take it";
         foreach (var target in candidates)

@@ -407,6 +407,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
             segments[i] = new SegmentGrant(s.Endpoint, capability, _donors.TryGetValue(s.DonorId, out var donor) ? donor.Fabric : null);
         }
 
+        lease.CapabilitiesValidUntilUnixMs = Math.Max(lease.CapabilitiesValidUntilUnixMs, holder.ExpiresUnixMs);
         return new LeaseGrant(lease.Id, holder.Id, lease.Bytes, lease.StripeSize, holder.ExpiresUnixMs, segments);
     }
 
@@ -418,10 +419,15 @@ public sealed partial class ManagerCore : IAsyncDisposable
             segments = lease.Segments.Where(s => !survivorsOnly || (_donors.TryGetValue(s.DonorId, out var d) && d.IsServing)).ToList();
         }
 
-        return FreeAsync(segments);
+        return FreeAsync(segments, lease.CapabilitiesValidUntilUnixMs);
     }
 
-    private async Task FreeAsync(IEnumerable<PlacedSegment> segments)
+    /// <summary>
+    /// Frees segments at their donors. On a donor with a fabric, a client holding a still-valid
+    /// capability could reach the memory one-sided, which the donor cannot refuse: such a segment is
+    /// freed (zeroed and made reusable) only once <paramref name="reusableAfterUnixMs"/> has passed.
+    /// </summary>
+    private async Task FreeAsync(IEnumerable<PlacedSegment> segments, long reusableAfterUnixMs = 0)
     {
         foreach (var segment in segments)
         {
@@ -429,6 +435,13 @@ public sealed partial class ManagerCore : IAsyncDisposable
             lock (_lock)
             {
                 if (segment.Freed || !_donors.TryGetValue(segment.DonorId, out var donor)) continue;
+                long wait = reusableAfterUnixMs - NowUnixMs;
+                if (donor.Fabric is not null && wait > 0 && donor.IsServing)
+                {
+                    _ = FreeLaterAsync(segment, TimeSpan.FromMilliseconds(Math.Min(wait, (long)_options.MaxLeaseTtl.TotalMilliseconds) + 1000));
+                    continue;
+                }
+
                 segment.Freed = true;
                 donor.LeasedBytes -= (long)segment.Length;
                 admin = donor.IsServing ? donor.Admin : null;
@@ -444,6 +457,12 @@ public sealed partial class ManagerCore : IAsyncDisposable
                 ManagerLog.FreeFailed(_logger, segment.SegmentId, segment.DonorId, ex.Message);
             }
         }
+    }
+
+    private async Task FreeLaterAsync(PlacedSegment segment, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time).ConfigureAwait(false);
+        await FreeAsync([segment]).ConfigureAwait(false);
     }
 
     // ---- status -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ internal sealed class PageCache : IDisposable
     private readonly int _readAhead;
     private readonly TimeSpan _frameWait;
     private nint _memory;
+    private IDisposable? _registration;
     private int _hand;
     private long _lastMiss = -2;
     private long _lastRangeEnd = -2;
@@ -40,6 +41,9 @@ internal sealed class PageCache : IDisposable
         _frames = new Frame[frames];
         for (int i = 0; i < frames; i++) _frames[i] = new Frame(i);
         _memory = AllocateFrames(frames, pageSize);
+        // Registered once with a transport that wants it (RDMA): pages then move straight between the
+        // donors' memory and these frames, with no intermediate copy.
+        _registration = (backing.Transport as Transport.ILocalMemoryRegistry)?.RegisterLocal(_memory, (long)frames * pageSize);
         _readAhead = Math.Min(readAheadPages, frames / 2);
     }
 
@@ -418,6 +422,7 @@ internal sealed class PageCache : IDisposable
 
     public unsafe void Dispose()
     {
+        Interlocked.Exchange(ref _registration, null)?.Dispose();
         var memory = Interlocked.Exchange(ref _memory, 0);
         if (memory != 0) NativeMemory.AlignedFree((void*)memory);
     }

@@ -37,6 +37,12 @@ internal sealed class LeaseRecord
     public string? Name { get; set; }
     public byte[] Metadata { get; set; } = [];
 
+    /// <summary>
+    /// The latest expiry of any capability ever signed for this lease. One-sided (fabric) access cannot be
+    /// revoked at the donor, so memory freed on a fabric donor is not reused before this moment.
+    /// </summary>
+    public long CapabilitiesValidUntilUnixMs { get; set; }
+
     public Holder AddHolder(Rights rights, TimeSpan ttl, long nowUnixMs, FrameConnection? connection)
     {
         var holder = new Holder { Id = NextHolderId++, Rights = rights, Ttl = ttl, ExpiresUnixMs = nowUnixMs + (long)ttl.TotalMilliseconds, Connection = connection };

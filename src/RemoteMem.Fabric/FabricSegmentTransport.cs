@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using RemoteMem.Fabric.Internal;
+using RemoteMem.Transport;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Fabric;
+
+/// <summary>
+/// The fabric data plane: one-sided reads and writes straight into a donor's registered pool, with no
+/// donor CPU on the data path. Segments whose donor offers the same provider go over the fabric; the rest
+/// (donors without a fabric, or another provider) go over <see cref="Fallback"/>, the managed TCP
+/// transport, so one client can mix both. The control plane stays on TCP.
+/// </summary>
+/// <remarks>
+/// One-sided access bypasses the donor's per-request capability checks, so this side enforces them: the
+/// capability must be unexpired and every range inside its segment. The donor's whole pool is registered
+/// under one key; the key travels only in grants to authenticated clients, and the manager defers reusing
+/// memory freed on a fabric donor until every capability for it has expired (see docs/fabric.md).
+/// </remarks>
+public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegistry
+{
+    private readonly FabricEndpoint _endpoint;
+    private readonly ConcurrentDictionary<FabricAddress, FabricPeer> _peers = new();
+    private readonly LocalRegistrations _local;
+    private long _fabricRequests;
+
+    private FabricSegmentTransport(FabricEndpoint endpoint, ISegmentTransport fallback)
+    {
+        _endpoint = endpoint;
+        _local = new LocalRegistrations(endpoint);
+        Fallback = fallback;
+    }
+
+    /// <summary>Opens the fabric endpoint; throws <see cref="FabricException"/> (with the reason) when the provider cannot run here.</summary>
+    public static FabricSegmentTransport Open(FabricTransportOptions options, ISegmentTransport fallback, ILogger? logger = null)
+    {
+        var endpoint = FabricEndpoint.Open(new FabricEndpointOptions
+        {
+            Provider = options.Provider,
+            LocalAddress = options.EffectiveLocalAddress,
+            ProgressMode = options.ProgressMode,
+            OperationTimeout = options.OperationTimeout,
+            Logger = logger,
+        });
+        return new FabricSegmentTransport(endpoint, fallback);
+    }
+
+    public string Name => "fabric";
+
+    /// <summary>The provider this side opened; only donors announcing the same one are reached over the fabric.</summary>
+    public string Provider => _endpoint.Provider;
+
+    /// <summary>The transport for segments the fabric does not reach.</summary>
+    public ISegmentTransport Fallback { get; }
+
+    public int MaxBytesPerRequest => Fallback.MaxBytesPerRequest;
+
+    /// <summary>Requests that went one-sided over the fabric (the rest went to <see cref="Fallback"/>).</summary>
+    public long FabricRequests => Interlocked.Read(ref _fabricRequests);
+
+    /// <summary>True when requests for <paramref name="target"/> go over the fabric.</summary>
+    public bool Reaches(SegmentTarget target) => target.Fabric is { } address && address.Provider == _endpoint.Provider;
+
+    public IDisposable RegisterLocal(nint address, long length) => _local.Add(address, length);
+
+    public ValueTask ReadAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
+        Reaches(target) ? ExecuteAsync(write: false, target, ops) : Fallback.ReadAsync(target, ops, cancellationToken);
+
+    public ValueTask WriteAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
+        Reaches(target) ? ExecuteAsync(write: true, target, ops) : Fallback.WriteAsync(target, ops, cancellationToken);
+
+    public void Read(SegmentTarget target, ReadOnlySpan<IoOp> ops)
+    {
+        if (!Reaches(target))
+        {
+            Fallback.Read(target, ops);
+            return;
+        }
+
+        var peer = Check(target, ops, write: false);
+        foreach (var op in ops)
+            _endpoint.Read(peer, op.Local, _local.DescriptorFor(op.Local, op.Length), RemoteAddress(target, op), target.Fabric!.Key, op.Length);
+    }
+
+    public void Write(SegmentTarget target, ReadOnlySpan<IoOp> ops)
+    {
+        if (!Reaches(target))
+        {
+            Fallback.Write(target, ops);
+            return;
+        }
+
+        var peer = Check(target, ops, write: true);
+        foreach (var op in ops)
+            _endpoint.Write(peer, op.Local, _local.DescriptorFor(op.Local, op.Length), RemoteAddress(target, op), target.Fabric!.Key, op.Length);
+    }
+
+    private ValueTask ExecuteAsync(bool write, SegmentTarget target, ReadOnlyMemory<IoOp> ops)
+    {
+        FabricPeer peer;
+        try
+        {
+            peer = Check(target, ops.Span, write);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+
+        if (ops.Length != 1) return ExecuteManyAsync(write, peer, target, ops);
+        int generation = _endpoint.Generation;
+        var task = Start(write, peer, target, ops.Span[0]);
+        return task.IsCompletedSuccessfully ? task : GuardAsync(task, generation);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ExecuteManyAsync(bool write, FabricPeer peer, SegmentTarget target, ReadOnlyMemory<IoOp> ops)
+    {
+        int generation = _endpoint.Generation;
+        for (int i = 0; i < ops.Length; i++) await GuardAsync(Start(write, peer, target, ops.Span[i]), generation).ConfigureAwait(false);
+    }
+
+    private ValueTask Start(bool write, FabricPeer peer, SegmentTarget target, in IoOp op)
+    {
+        nint descriptor = _local.DescriptorFor(op.Local, op.Length);
+        ulong remote = RemoteAddress(target, op);
+        // Writes ask for delivery completion: a write is acknowledged once visible in the donor's memory.
+        return write
+            ? _endpoint.WriteAsync(peer, op.Local, descriptor, remote, target.Fabric!.Key, op.Length, deliveryComplete: true)
+            : _endpoint.ReadAsync(peer, op.Local, descriptor, remote, target.Fabric!.Key, op.Length);
+    }
+
+    /// <summary>A broken connection (tcp after an error) is repaired once for everyone who saw it; the caller's retry then goes through.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask GuardAsync(ValueTask operation, int generation)
+    {
+        try
+        {
+            await operation.ConfigureAwait(false);
+        }
+        catch (FabricConnectionBrokenException)
+        {
+            try
+            {
+                _endpoint.Rebuild(generation);
+            }
+            catch (NotSupportedException)
+            {
+                // Registrations bound to the endpoint (cxi): the error stands; the client reconnects.
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The checks a donor makes on the TCP path, made here because one-sided access bypasses the donor.</summary>
+    private FabricPeer Check(SegmentTarget target, ReadOnlySpan<IoOp> ops, bool write)
+    {
+        var capability = target.Capability;
+        if (capability.ExpiresUnixMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
+            throw new WireException(ErrorCode.CapabilityExpired, $"capability of lease {capability.LeaseId} expired");
+        var needed = write ? Rights.Write : Rights.Read;
+        if ((capability.Rights & needed) != needed)
+            throw new WireException(ErrorCode.RightsDenied, $"capability grants {capability.Rights}, request needs {needed}");
+        foreach (var op in ops)
+        {
+            if (op.RemoteOffset < 0 || op.Length < 0 || (ulong)op.RemoteOffset + (ulong)op.Length > capability.Length)
+                throw new WireException(ErrorCode.OutOfRange, $"range [{op.RemoteOffset}, +{op.Length}) is outside the segment's {capability.Length} bytes");
+        }
+
+        Interlocked.Increment(ref _fabricRequests);
+        return _peers.GetOrAdd(target.Fabric!, static (address, endpoint) => endpoint.AddPeer(address.Name), _endpoint);
+    }
+
+    private static ulong RemoteAddress(SegmentTarget target, in IoOp op) =>
+        target.Fabric!.Base + target.Capability.PoolOffset + (ulong)op.RemoteOffset;
+
+    public async ValueTask DisposeAsync()
+    {
+        _local.Dispose();
+        _endpoint.Dispose();
+        await Fallback.DisposeAsync().ConfigureAwait(false);
+    }
+}
