@@ -15,5 +15,6 @@ internal static class Errors
         _ => new RemoteMemException(ex.Code, ex.Message, ex),
     };
 
-    public static bool IsConnectionFailure(Exception ex) => ex is ConnectionFailedException or IOException;
+    /// <summary>A failure of the path to a donor (connection lost, a fabric error, no answer in time): worth asking the manager, then retrying.</summary>
+    public static bool IsConnectionFailure(Exception ex) => ex is ConnectionFailedException or IOException or TimeoutException;
 }

@@ -176,11 +176,29 @@ internal sealed unsafe class ProgressLoop
             _unattributedAt = Stopwatch.GetTimestamp();
             Volatile.Write(ref _unattributed, text);
             Log.UnattributedError(_logger, _provider, error->Context, error->MessageText(), error->Error);
+            FailPostedBefore(_unattributedAt, text);
             return;
         }
 
         operation.TryComplete(FabricErrors.FromCompletion(*error, operation, _provider));
         operation.ReleaseProvider();
+    }
+
+    /// <summary>
+    /// An error nobody can be matched to (shm, a dead peer) means one of the operations in flight will
+    /// never complete. Rather than let each wait for its deadline, every operation posted before the error
+    /// fails now (quarantined, as on a timeout, since the provider may still complete it): callers retry,
+    /// which is safe for one-sided reads and writes, and learn quickly when the peer is gone.
+    /// </summary>
+    private void FailPostedBefore(long timestamp, string text)
+    {
+        foreach (var operation in _pool.Operations)
+        {
+            long word = operation.Word;
+            if (!FabricOperation.IsPendingWord(word) || operation.Deferred || operation.PostedTimestamp > timestamp) continue;
+            operation.TryTimeOut(word, new FabricException(
+                $"fabric {(operation.IsWrite ? "write" : "read")} over {_provider} may have failed: the provider reported an error it could not attribute to an operation ({text}); retry it."));
+        }
     }
 
     private void ReportFailure(int status)
