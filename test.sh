@@ -9,7 +9,9 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(slurm-wlm munge)
+# slurm-wlm, munge: the real Slurm of the Slurm tests. cmake, gcc, pkg-config, libfabric-dev: the
+# native-rdma shim that `dotnet build` compiles (the fabric tests fail, never skip, without it).
+APT_PACKAGES=(slurm-wlm munge cmake gcc pkg-config libfabric-dev)
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET SDK 10 is required (dotnet not found on PATH)." >&2
@@ -32,6 +34,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   }
 fi
 
+# The C tests of the native shim (ctest: two processes over tcp;ofi_rxm and over shm), counted below.
+native_build=$(mktemp -d)
+ctest_passed=0
+ctest_failed=0
+if cmake -S native-rdma -B "$native_build" -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build "$native_build" -j2 >/dev/null; then
+  ctest_output=$(ctest --test-dir "$native_build" --output-on-failure --timeout 120 2>&1)
+  echo "$ctest_output" | tail -n 5
+  ctest_total=$(echo "$ctest_output" | sed -n 's/.* tests failed out of \([0-9]*\).*/\1/p')
+  ctest_failed=$(echo "$ctest_output" | sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p')
+  ctest_total=${ctest_total:-0}
+  ctest_failed=${ctest_failed:-1}
+  ctest_passed=$(( ctest_total - ctest_failed ))
+else
+  echo "test.sh: the native-rdma C library did not build (see above)." >&2
+  ctest_failed=1
+fi
+rm -rf "$native_build"
+
 results=$(mktemp -d)
 slurm_state=$(mktemp -d)
 cleanup() {
@@ -49,7 +69,7 @@ if [ "$(id -u)" -eq 0 ]; then
     exit 1
   }
   eval "$slurm_env"
-  echo "test.sh: Slurm is up (SLURM_CONF=$SLURM_CONF): $(sinfo -h -N -o '%N %t' | tr '\n' ' ')"
+  echo "test.sh: Slurm is up (SLURM_CONF=$SLURM_CONF): $(sinfo -h -N -o '%N %t' | sort -u | tr '\n' ' ')"
 else
   echo "test.sh: not root, so no Slurm is started; the Slurm integration tests will fail (run as root, as CI does)." >&2
 fi
@@ -67,8 +87,8 @@ if [ -z "$trx" ]; then
 fi
 
 counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }
-passed=$(counter passed)
-failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
+passed=$(( $(counter passed) + ctest_passed ))
+failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) + ctest_failed ))
 skipped=$(counter notExecuted)
 
 # A test CI should have run but skipped is a failure there: nothing may pass by not running.
