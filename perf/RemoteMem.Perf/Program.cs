@@ -10,15 +10,16 @@ var quick = new Option<bool>("--quick") { Description = "Small sizes and short r
 var sizes = new Option<string>("--sizes") { Description = "Block sizes for the throughput experiments.", DefaultValueFactory = _ => "4KiB,64KiB,1MiB,4MiB" };
 var duration = new Option<string>("--duration") { Description = "Time per throughput measurement: 500ms, 2s, ...", DefaultValueFactory = _ => "2s" };
 var donors = new Option<int>("--donors") { Description = "Donor processes of the local cluster.", DefaultValueFactory = _ => 2 };
-var transport = new Option<string>("--transport") { Description = "Data transport: tcp.", DefaultValueFactory = _ => "tcp" };
+var transport = new Option<string>("--transport") { Description = "Data paths to measure: all (default), tcp (the managed transport's experiments), or fabric (libfabric over tcp;ofi_rxm and shm, next to raw libfabric).", DefaultValueFactory = _ => "all" };
 var manager = new Option<string?>("--manager") { Description = "Measure an existing cluster at host:port (secret from REMOTEMEM_SECRET) instead of starting one." };
 var output = new Option<string?>("--out") { Description = "Results folder (default perf/results/<date>-<host>)." };
 var root = new RootCommand("RemoteMem perf suite: GB/s and latency next to baselines measured in the same run.") { quick, sizes, duration, donors, transport, manager, output };
 root.SetAction(async (parse, cancellationToken) =>
 {
-    if (parse.GetValue(transport) != "tcp")
+    var paths = parse.GetValue(transport)!;
+    if (paths is not ("all" or "tcp" or "fabric"))
     {
-        await Console.Error.WriteLineAsync($"remotemem-perf: transport '{parse.GetValue(transport)}' is not available in this build; use tcp.");
+        await Console.Error.WriteLineAsync($"remotemem-perf: --transport {paths} is not one of: all, tcp, fabric.");
         return 2;
     }
 
@@ -75,7 +76,7 @@ root.SetAction(async (parse, cancellationToken) =>
         var experiments = new Experiments(options, report, cluster, client);
         await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).StartAsync(async progress =>
         {
-            (string Name, Func<Task> Run)[] steps =
+            (string Name, Func<Task> Run)[] managed =
             [
                 ("baselines (memcpy, raw socket stream, ping-pong)", experiments.BaselinesAsync),
                 ("segment read/write by block size and queue depth", experiments.SegmentsAsync),
@@ -84,6 +85,11 @@ root.SetAction(async (parse, cancellationToken) =>
                 ("interference: a CPU-bound job while donors serve 0.1/0.5/1 GB/s", () => Interference.RunAsync(options, report, client)),
                 ("resident memory", () => { experiments.Memory(offered); return Task.CompletedTask; }),
             ];
+            (string Name, Func<Task> Run)[] fabric =
+            [
+                ("fabric (tcp;ofi_rxm, shm) next to raw libfabric", () => new FabricExperiments(options, report).RunAsync()),
+            ];
+            var steps = paths switch { "tcp" => managed, "fabric" => fabric, _ => [.. managed, .. fabric] };
             var tasks = steps.Select(s => progress.AddTask(s.Name, autoStart: false, maxValue: 1)).ToList();
             for (int i = 0; i < steps.Length; i++)
             {
