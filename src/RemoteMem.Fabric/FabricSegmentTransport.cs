@@ -56,7 +56,12 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
     /// <summary>The transport for segments the fabric does not reach.</summary>
     public ISegmentTransport Fallback { get; }
 
-    public int MaxBytesPerRequest => Fallback.MaxBytesPerRequest;
+    /// <summary>
+    /// One-sided operations have no frame to fit: a large transfer goes as one operation (splitting a
+    /// 4 MiB read into frame-sized pieces cost shm about a tenth of its bandwidth). Requests for donors
+    /// reached over <see cref="Fallback"/> are split to its limit here.
+    /// </summary>
+    public int MaxBytesPerRequest { get; } = 16 << 20;
 
     /// <summary>Requests that went one-sided over the fabric (the rest went to <see cref="Fallback"/>).</summary>
     public long FabricRequests => Interlocked.Read(ref _fabricRequests);
@@ -67,16 +72,43 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
     public IDisposable RegisterLocal(nint address, long length) => _local.Add(address, length);
 
     public ValueTask ReadAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
-        Reaches(target) ? ExecuteAsync(write: false, target, ops) : Fallback.ReadAsync(target, ops, cancellationToken);
+        Reaches(target) ? ExecuteAsync(write: false, target, ops) : FallbackAsync(write: false, target, ops, cancellationToken);
 
     public ValueTask WriteAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
-        Reaches(target) ? ExecuteAsync(write: true, target, ops) : Fallback.WriteAsync(target, ops, cancellationToken);
+        Reaches(target) ? ExecuteAsync(write: true, target, ops) : FallbackAsync(write: true, target, ops, cancellationToken);
+
+    /// <summary>Hands a request to <see cref="Fallback"/>, one piece at a time where an op exceeds its request size.</summary>
+    private ValueTask FallbackAsync(bool write, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
+    {
+        int limit = Fallback.MaxBytesPerRequest;
+        bool fits = true;
+        long total = 0;
+        foreach (var op in ops.Span) total += op.Length;
+        if (total > limit) fits = false;
+        if (fits) return write ? Fallback.WriteAsync(target, ops, cancellationToken) : Fallback.ReadAsync(target, ops, cancellationToken);
+        return FallbackPiecesAsync(write, target, ops, limit, cancellationToken);
+    }
+
+    private async ValueTask FallbackPiecesAsync(bool write, SegmentTarget target, ReadOnlyMemory<IoOp> ops, int limit, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < ops.Length; i++)
+        {
+            var op = ops.Span[i];
+            for (int done = 0; done < op.Length; done += limit)
+            {
+                var piece = new IoOp(op.RemoteOffset + done, op.Local + done, Math.Min(limit, op.Length - done));
+                var one = new[] { piece };
+                if (write) await Fallback.WriteAsync(target, one, cancellationToken).ConfigureAwait(false);
+                else await Fallback.ReadAsync(target, one, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 
     public void Read(SegmentTarget target, ReadOnlySpan<IoOp> ops)
     {
         if (!Reaches(target))
         {
-            Fallback.Read(target, ops);
+            foreach (var op in ops) FallbackBlocking(write: false, target, op);
             return;
         }
 
@@ -89,13 +121,24 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
     {
         if (!Reaches(target))
         {
-            Fallback.Write(target, ops);
+            foreach (var op in ops) FallbackBlocking(write: true, target, op);
             return;
         }
 
         var peer = Check(target, ops, write: true);
         foreach (var op in ops)
             _endpoint.Write(peer, op.Local, _local.DescriptorFor(op.Local, op.Length), RemoteAddress(target, op), target.Fabric!.Key, op.Length);
+    }
+
+    private void FallbackBlocking(bool write, SegmentTarget target, IoOp op)
+    {
+        int limit = Fallback.MaxBytesPerRequest;
+        for (int done = 0; done < op.Length; done += limit)
+        {
+            ReadOnlySpan<IoOp> piece = [new IoOp(op.RemoteOffset + done, op.Local + done, Math.Min(limit, op.Length - done))];
+            if (write) Fallback.Write(target, piece);
+            else Fallback.Read(target, piece);
+        }
     }
 
     private ValueTask ExecuteAsync(bool write, SegmentTarget target, ReadOnlyMemory<IoOp> ops)

@@ -173,6 +173,34 @@ public sealed class TransportConformanceTests
         AssertDataPlane(client, transport);
     }
 
+    [Fact]
+    public async Task A_fabric_client_reaches_a_donor_without_a_fabric_over_tcp_in_the_same_lease()
+    {
+        FabricTestEnvironment.RequireLibrary();
+        await using var cluster = await LocalCluster.StartAsync(1, "64MiB");
+        await cluster.StartDonorAsync(extraArgs: ["--transport", "fabric", "--provider", FabricTestEnvironment.Tcp]);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions
+        {
+            Manager = cluster.ManagerEndpoint,
+            Secret = cluster.Secret,
+            DataTransport = "fabric",
+            FabricProvider = FabricTestEnvironment.Tcp,
+        });
+        // Stripes of 8 MiB: single requests far above the TCP frame limit, which the TCP side must split.
+        const int size = 32 << 20;
+        await using var allocation = await client.AllocateAsync(size, new AllocationOptions { StripeCount = 2, StripeSize = 8 << 20 });
+        Assert.Equal(1, allocation.Targets.Count(t => t.Fabric is not null));
+        var data = TestPattern.Make(0, size, 9);
+        await allocation.WriteAsync(0, data);
+        var back = new byte[size];
+        await allocation.ReadAsync(0, back);
+        Assert.True(data.AsSpan().SequenceEqual(back), "async round trip differs");
+        Array.Clear(back);
+        allocation.Read(0, back);
+        Assert.True(data.AsSpan().SequenceEqual(back), "blocking round trip differs");
+        Assert.True(((FabricSegmentTransport)client.Transport).FabricRequests > 0);
+    }
+
     [Theory]
     [MemberData(nameof(DataPlanes))]
     public async Task A_killed_donor_turns_into_LeaseLostException_not_a_hang(string transport, string provider)
