@@ -22,7 +22,7 @@ internal sealed class Holder
 
 /// <summary>
 /// The manager's view of one lease. Guarded by the manager's lock. A lease lives while any holder
-/// renews it: the creator is holder 1; each open by name adds one; the last release or expiry frees it.
+/// renews it: the creator is the first holder; each open by name adds one; the last release or expiry frees it.
 /// </summary>
 internal sealed class LeaseRecord
 {
@@ -32,7 +32,6 @@ internal sealed class LeaseRecord
     /// <summary>Where each segment lives; an entry is replaced (under the lock) when a drain moves it.</summary>
     public required PlacedSegment[] Segments { get; init; }
     public Dictionary<ulong, Holder> Holders { get; } = [];
-    public ulong NextHolderId { get; set; } = 1;
     public string? LostReason { get; set; }
     public string? Name { get; set; }
     public byte[] Metadata { get; set; } = [];
@@ -45,10 +44,26 @@ internal sealed class LeaseRecord
 
     public Holder AddHolder(Rights rights, TimeSpan ttl, long nowUnixMs, FrameConnection? connection)
     {
-        var holder = new Holder { Id = NextHolderId++, Rights = rights, Ttl = ttl, ExpiresUnixMs = nowUnixMs + (long)ttl.TotalMilliseconds, Connection = connection };
+        var holder = new Holder { Id = NewHolderId(), Rights = rights, Ttl = ttl, ExpiresUnixMs = nowUnixMs + (long)ttl.TotalMilliseconds, Connection = connection };
         Holders[holder.Id] = holder;
         return holder;
     }
 
     public long ExpiresUnixMs => Holders.Count == 0 ? 0 : Holders.Values.Max(h => h.ExpiresUnixMs);
+
+    /// <summary>
+    /// Holder ids are random 64-bit values, not a counter: every process of a cluster shares one secret,
+    /// so a holder id is what proves a renew or release comes from that holder (a bearer token), and a
+    /// guessable one would let any client release another's lease.
+    /// </summary>
+    private ulong NewHolderId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        while (true)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+            ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+            if (id != 0 && !Holders.ContainsKey(id)) return id;
+        }
+    }
 }
