@@ -15,7 +15,8 @@ namespace RemoteMem.Client;
 public sealed class RemoteAllocation : IAsyncDisposable
 {
     private readonly RemoteMemClient _client;
-    private SegmentTarget[] _targets;
+    /// <summary>Replica groups: stripe s lives in group s % Length, on every target of that group. Replaced whole on renewal.</summary>
+    private SegmentTarget[][] _groups;
     private long _expiresUnixMs;
     private string? _lostReason;
     private int _disposed;
@@ -29,7 +30,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
         Length = (long)grant.Bytes;
         StripeSize = (int)grant.StripeSize;
         AutoRenew = autoRenew;
-        _targets = ToTargets(grant);
+        _groups = ToGroups(grant);
         _expiresUnixMs = grant.ExpiresUnixMs;
         TtlMs = Math.Max(1, grant.ExpiresUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
@@ -50,10 +51,10 @@ public sealed class RemoteAllocation : IAsyncDisposable
     public int StripeSize { get; }
 
     /// <summary>Number of donors the allocation is striped over.</summary>
-    public int DonorCount => Volatile.Read(ref _targets).Length;
+    public int DonorCount => Targets.Select(t => t.Endpoint).Distinct().Count();
 
     /// <summary>The donor endpoints, in stripe order.</summary>
-    public IReadOnlyList<string> Donors => Volatile.Read(ref _targets).Select(t => t.Endpoint).ToArray();
+    public IReadOnlyList<string> Donors => Targets.Select(t => t.Endpoint).ToArray();
 
     /// <summary>When the lease expires unless renewed (the client renews it automatically).</summary>
     public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _expiresUnixMs));
@@ -67,7 +68,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
     internal ISegmentTransport Transport => _client.Transport;
 
     /// <summary>The current segments and capabilities (replaced whole on renewal).</summary>
-    internal IReadOnlyList<SegmentTarget> Targets => Volatile.Read(ref _targets);
+    internal IReadOnlyList<SegmentTarget> Targets => Volatile.Read(ref _groups).SelectMany(g => g).ToArray();
 
     private long TtlMs { get; }
 
@@ -157,7 +158,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
             Exception? failure;
             try
             {
-                await StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _targets), StripeSize, write, offset, local, length, cancellationToken).ConfigureAwait(false);
+                await StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _groups), StripeSize, write, offset, local, length, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (Errors.IsConnectionFailure(ex))
@@ -221,14 +222,15 @@ public sealed class RemoteAllocation : IAsyncDisposable
 
     internal void UpdateGrant(LeaseGrant grant)
     {
-        Volatile.Write(ref _targets, ToTargets(grant));
+        Volatile.Write(ref _groups, ToGroups(grant));
         Interlocked.Exchange(ref _expiresUnixMs, grant.ExpiresUnixMs);
     }
 
     internal void MarkLost(string reason) => Interlocked.CompareExchange(ref _lostReason, reason, null);
 
-    private static SegmentTarget[] ToTargets(LeaseGrant grant) =>
-        grant.Segments.Select(s => new SegmentTarget(s.DataEndpoint, s.Capability, s.Fabric)).ToArray();
+    private static SegmentTarget[][] ToGroups(LeaseGrant grant) =>
+        grant.Segments.GroupBy(s => s.Group).OrderBy(g => g.Key)
+            .Select(g => g.Select(s => new SegmentTarget(s.DataEndpoint, s.Capability, s.Fabric)).ToArray()).ToArray();
 
     /// <summary>Releases the lease: the donors zero the memory and may lease it to others.</summary>
     public async ValueTask DisposeAsync()

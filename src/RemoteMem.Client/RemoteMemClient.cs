@@ -68,8 +68,10 @@ public sealed class RemoteMemClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.StripeCount, $"StripeCount must be between 0 (automatic) and {WireLimits.MaxSegmentsPerLease}.");
         if (options.StripeSize != 0 && (options.StripeSize < 4096 || (options.StripeSize & (options.StripeSize - 1)) != 0))
             throw new ArgumentOutOfRangeException(nameof(options), options.StripeSize, "StripeSize must be 0 (manager's default) or a power of two of at least 4096.");
+        if (options.Replicas is < 1 or > 3)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Replicas, "Replicas must be 1, 2 or 3.");
         var request = new LeaseRequest((ulong)bytes, (ushort)options.StripeCount, (uint)options.StripeSize,
-            (uint)(options.LeaseTtl?.TotalMilliseconds ?? 0), Rights.ReadWrite);
+            (uint)(options.LeaseTtl?.TotalMilliseconds ?? 0), Rights.ReadWrite, (byte)options.Replicas);
         var reply = await _control.CallAsync(Opcode.LeaseRequest, request.Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
         return Track(new RemoteAllocation(this, LeaseGrant.Decode(reply), options.AutoRenew, writable: true));
     }
@@ -104,7 +106,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
         options ??= new RemoteArrayOptions();
         options.Validate();
         long bytes = checked(length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize }, cancellationToken).ConfigureAwait(false);
+        var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize, Replicas = options.Replicas }, cancellationToken).ConfigureAwait(false);
         return NewArray<T>(allocation, length, options);
     }
 

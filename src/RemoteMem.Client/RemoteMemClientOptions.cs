@@ -73,6 +73,12 @@ public sealed class AllocationOptions
     /// <summary>Bytes per stripe (a power of two, at least 4 KiB); 0 for the manager's default (1 MiB).</summary>
     public int StripeSize { get; set; }
 
+    /// <summary>
+    /// Copies of the data on different donors (and nodes): 1 (default), 2 or 3. Writes reach every copy
+    /// before they complete; reads use one; when a donor dies the others carry on without an error.
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
     /// <summary>Lease lifetime between renewals; null for the manager's default. The client renews at a third of it.</summary>
     public TimeSpan? LeaseTtl { get; set; }
 

@@ -18,6 +18,12 @@ public sealed class RemoteArrayOptions
     /// <summary>Stripe size in bytes (0: the manager's default).</summary>
     public int StripeSize { get; set; }
 
+    /// <summary>
+    /// Copies of the data on different donors (and nodes): 1 (default), 2 or 3. Writes reach every copy
+    /// before they complete; reads use one; when a donor dies the others carry on without an error.
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
     internal void Validate()
     {
         if (PageSize < 4096 || (PageSize & (PageSize - 1)) != 0)

@@ -14,7 +14,7 @@ namespace RemoteMem.Client.Internal;
 internal static class StripedIO
 {
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[] targets, int stripeSize, bool write, long offset, nint local, long length, CancellationToken cancellationToken)
+    public static async ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, long offset, nint local, long length, CancellationToken cancellationToken)
     {
         int maxBytes = transport.MaxBytesPerRequest;
         long firstStripe = offset / stripeSize;
@@ -22,28 +22,38 @@ internal static class StripedIO
         long capacity = (lastStripe - firstStripe + 1) * ((stripeSize + maxBytes - 1) / maxBytes + 1);
         var ops = ArrayPool<IoOp>.Shared.Rent((int)capacity);
         var batches = ArrayPool<(int Segment, int Start, int Count)>.Shared.Rent((int)capacity);
-        int batchCount = Plan(targets.Length, stripeSize, maxBytes, offset, local, length, ops, batches);
-        var tasks = ArrayPool<ValueTask>.Shared.Rent(batchCount);
+        int batchCount = Plan(groups.Length, stripeSize, maxBytes, offset, local, length, ops, batches);
+        int replicas = 1;
+        if (write) foreach (var group in groups) replicas = Math.Max(replicas, group.Length);
+        var tasks = ArrayPool<ValueTask>.Shared.Rent(batchCount * replicas);
+        int taskCount = 0;
         try
         {
             for (int i = 0; i < batchCount; i++)
             {
                 var (segment, start, count) = batches[i];
                 var slice = new ReadOnlyMemory<IoOp>(ops, start, count);
-                try
+                var group = groups[segment];
+                // A write goes to every replica and is complete when all have it; a read goes to one,
+                // a different one per batch so that replicas share the load.
+                for (int r = 0; r < (write ? group.Length : 1); r++)
                 {
-                    tasks[i] = write
-                        ? transport.WriteAsync(targets[segment], slice, cancellationToken)
-                        : transport.ReadAsync(targets[segment], slice, cancellationToken);
-                }
-                catch (Exception ex)
-                {
-                    tasks[i] = ValueTask.FromException(ex);
+                    var target = write ? group[r] : group[i % group.Length];
+                    try
+                    {
+                        tasks[taskCount++] = write
+                            ? transport.WriteAsync(target, slice, cancellationToken)
+                            : transport.ReadAsync(target, slice, cancellationToken);
+                    }
+                    catch (Exception ex)
+                    {
+                        tasks[taskCount - 1] = ValueTask.FromException(ex);
+                    }
                 }
             }
 
             Exception? first = null;
-            for (int i = 0; i < batchCount; i++)
+            for (int i = 0; i < taskCount; i++)
             {
                 try
                 {
@@ -59,7 +69,7 @@ internal static class StripedIO
         }
         finally
         {
-            Array.Clear(tasks, 0, batchCount);
+            Array.Clear(tasks, 0, taskCount);
             ArrayPool<ValueTask>.Shared.Return(tasks);
             ArrayPool<IoOp>.Shared.Return(ops);
             ArrayPool<(int, int, int)>.Shared.Return(batches);

@@ -24,6 +24,12 @@ public sealed class RemoteKvOptions
     /// <summary>Donors to stripe the log over (0: the manager decides).</summary>
     public int StripeCount { get; set; }
 
+    /// <summary>
+    /// Copies of the data on different donors (and nodes): 1 (default), 2 or 3. Writes reach every copy
+    /// before they complete; reads use one; when a donor dies the others carry on without an error.
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
     /// <summary>For tests: bits of the key hash the index uses (fewer bits force collisions).</summary>
     internal int HashBits { get; set; } = 64;
 
@@ -33,6 +39,7 @@ public sealed class RemoteKvOptions
         CacheBytes = Math.Max(CacheBytes, 2L * PageSize),
         ReadAheadPages = 0, // point lookups: read-ahead would only waste bandwidth
         StripeCount = StripeCount,
+        Replicas = Replicas,
     };
 
     internal void Validate()

@@ -46,7 +46,17 @@ public sealed partial class ManagerCore
             lock (_lock)
             {
                 announce = lease.LostReason is null && _leases.ContainsKey(lease.Id) && lease.Segments.Contains(segment);
-                if (announce) lease.LostReason = $"{donor.Describe()} left and its {ByteSize.Format((long)segment.Length)} segment could not move: {failure}";
+                // Another replica of the group elsewhere keeps the lease whole: drop this one instead.
+                if (announce && lease.Segments.Any(s => s.Group == segment.Group && s.DonorId != donor.Id))
+                {
+                    lease.Segments = lease.Segments.Where(s => s != segment).ToArray();
+                    ManagerLog.LeaseDegraded(_logger, lease.Id, donor.Id, lease.Segments.Length, lease.Groups * lease.Replicas);
+                    announce = false;
+                }
+                else if (announce)
+                {
+                    lease.LostReason = $"{donor.Describe()} left and its {ByteSize.Format((long)segment.Length)} segment could not move: {failure}";
+                }
             }
 
             if (announce)
@@ -69,9 +79,12 @@ public sealed partial class ManagerCore
         {
             sourceAdmin = source.Admin;
             // Prefer donors that hold no other part of this lease (its stripes stay spread), then the roomiest.
+            // Never onto a node that holds another replica of the same group.
             var holding = lease.Segments.Select(s => s.DonorId).ToHashSet();
+            var groupNodes = lease.Segments.Where(s => s.Group == segment.Group && s != segment)
+                .Select(s => _donors.TryGetValue(s.DonorId, out var d) ? d.Node : "").ToHashSet();
             candidates = _donors.Values
-                .Where(d => d.Health == DonorHealth.Alive && d.Admin is not null && d.Id != source.Id && d.Available >= (long)segment.Length)
+                .Where(d => d.Health == DonorHealth.Alive && d.Admin is not null && d.Id != source.Id && d.Available >= (long)segment.Length && !groupNodes.Contains(d.Node))
                 .OrderBy(d => holding.Contains(d.Id)).ThenByDescending(d => d.Available).ToList();
         }
 
@@ -82,7 +95,7 @@ public sealed partial class ManagerCore
         string failure = "no donor could take it";
         foreach (var target in candidates)
         {
-            var placed = await TryAllocateAsync(target, lease.Id, segment.Length, cancellationToken);
+            var placed = await TryAllocateAsync(target, lease.Id, segment.Length, segment.Group, cancellationToken);
             if (placed is null) continue;
             var capability = _authority.Sign(new Capability
             {

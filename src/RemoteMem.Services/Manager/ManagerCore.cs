@@ -148,8 +148,24 @@ public sealed partial class ManagerCore : IAsyncDisposable
             donor.Health = health;
             admin = donor.Admin;
             donor.Admin = null;
-            lost = _leases.Values.Where(l => l.LostReason is null && l.Segments.Any(s => s.DonorId == donorId)).ToList();
-            foreach (var lease in lost) lease.LostReason = $"donor {donorId} ({donor.Endpoint}) {(health == DonorHealth.Dead ? "died" : "left")}: {reason}";
+            lost = [];
+            foreach (var lease in _leases.Values.Where(l => l.LostReason is null && l.Segments.Any(s => s.DonorId == donorId)).ToList())
+            {
+                // Replicated: the lease lives on while every group keeps a replica; its grant drops the
+                // dead ones, and clients that meet them renew and carry on with the rest.
+                var survivors = lease.Segments.Where(s => s.DonorId != donorId).ToArray();
+                bool whole = Enumerable.Range(0, lease.Groups).All(g => survivors.Any(s => s.Group == g));
+                if (whole)
+                {
+                    foreach (var gone in lease.Segments.Where(s => s.DonorId == donorId)) gone.Freed = true;
+                    lease.Segments = survivors;
+                    ManagerLog.LeaseDegraded(_logger, lease.Id, donorId, survivors.Length, lease.Groups * lease.Replicas);
+                    continue;
+                }
+
+                lease.LostReason = $"donor {donorId} ({donor.Endpoint}) {(health == DonorHealth.Dead ? "died" : "left")}: {reason}";
+                lost.Add(lease);
+            }
         }
 
         ManagerLog.DonorDown(_logger, donorId, donor.Endpoint, health.ToString().ToLowerInvariant(), reason, lost.Count);
@@ -215,6 +231,9 @@ public sealed partial class ManagerCore : IAsyncDisposable
         if (ttl > _options.MaxLeaseTtl)
             throw new WireException(ErrorCode.InvalidArgument, $"A lease lifetime of {ttl} exceeds the manager's maximum of {_options.MaxLeaseTtl}.");
 
+        int replicas = request.Replicas == 0 ? 1 : request.Replicas;
+        if (replicas > 3)
+            throw new WireException(ErrorCode.InvalidArgument, $"A lease has 1 to 3 replicas, not {replicas}.");
         ulong stripes = (request.Bytes + stripe - 1) / stripe;
         List<DonorRecord> candidates;
         ulong leaseId;
@@ -231,29 +250,43 @@ public sealed partial class ManagerCore : IAsyncDisposable
         if (wanted > candidates.Count)
             throw Refuse(request.Bytes, ErrorCode.InsufficientCapacity, $"Asked to stripe over {wanted} donors, but only {candidates.Count} are alive.");
         int count = (int)Math.Min((ulong)wanted, stripes);
-        if (count > WireLimits.MaxSegmentsPerLease)
+        if (replicas > 1 && candidates.Select(d => d.Node).Distinct().Count() < replicas)
+            throw Refuse(request.Bytes, ErrorCode.InsufficientCapacity,
+                $"{replicas} replicas need donors on {replicas} different nodes; the alive donors are on {candidates.Select(d => d.Node).Distinct().Count()}.");
+        if (count * replicas > WireLimits.MaxSegmentsPerLease)
             throw Refuse(request.Bytes, ErrorCode.InvalidArgument, $"A lease spans at most {WireLimits.MaxSegmentsPerLease} donors.");
         var lengths = StripeLayout.SegmentLengths(request.Bytes, stripe, count);
 
-        // Place the largest segments first on the donors with the most room; a donor that cannot hold
-        // its share (fragmentation, a race with another lease) is skipped for the next candidate.
-        var placed = new List<PlacedSegment>(count);
-        var next = 0;
+        // Place the largest groups first. Each replica of a group goes to a donor on a node the group
+        // does not use yet; among those, donors holding nothing of this lease come first (its stripes
+        // spread), then the roomiest. A donor that cannot hold its share (fragmentation, a race with
+        // another lease) is skipped for the next candidate.
+        var placed = new List<PlacedSegment>(count * replicas);
+        var holding = new HashSet<ulong>();
         try
         {
             for (int k = 0; k < count; k++)
             {
-                PlacedSegment? segment = null;
-                while (segment is null && next < candidates.Count)
+                var groupNodes = new HashSet<string>();
+                for (int r = 0; r < replicas; r++)
                 {
-                    var donor = candidates[next++];
-                    segment = await TryAllocateAsync(donor, leaseId, lengths[k], cancellationToken);
-                }
+                    PlacedSegment? segment = null;
+                    foreach (var donor in candidates.Where(d => !groupNodes.Contains(d.Node)).OrderBy(d => holding.Contains(d.Id)).ThenByDescending(d => d.Available))
+                    {
+                        segment = await TryAllocateAsync(donor, leaseId, lengths[k], (ushort)k, cancellationToken);
+                        if (segment is not null)
+                        {
+                            groupNodes.Add(donor.Node);
+                            holding.Add(donor.Id);
+                            break;
+                        }
+                    }
 
-                if (segment is null)
-                    throw Refuse(request.Bytes, ErrorCode.InsufficientCapacity,
-                        $"Not enough free memory: could place {k} of {count} segments of {ByteSize.Format((long)lengths[0])}; total free {ByteSize.Format(candidates.Sum(c => c.Available))} on {candidates.Count} donor(s).");
-                placed.Add(segment);
+                    if (segment is null)
+                        throw Refuse(request.Bytes, ErrorCode.InsufficientCapacity,
+                            $"Not enough free memory: could place {placed.Count} of {count * replicas} segments of {ByteSize.Format((long)lengths[0])} ({replicas} replica(s) on distinct nodes); total free {ByteSize.Format(candidates.Sum(c => c.Available))} on {candidates.Count} donor(s).");
+                    placed.Add(segment);
+                }
             }
         }
         catch
@@ -262,7 +295,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
             throw;
         }
 
-        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = [.. placed] };
+        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = [.. placed], Replicas = replicas, Groups = count };
         Holder creator;
         lock (_lock)
         {
@@ -280,7 +313,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
         return new WireException(code, reason);
     }
 
-    private async Task<PlacedSegment?> TryAllocateAsync(DonorRecord donor, ulong leaseId, ulong length, CancellationToken cancellationToken)
+    private async Task<PlacedSegment?> TryAllocateAsync(DonorRecord donor, ulong leaseId, ulong length, ushort group, CancellationToken cancellationToken)
     {
         FrameClient? admin;
         lock (_lock)
@@ -295,7 +328,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
             try
             {
                 var reply = SegmentAllocateReply.Decode(await admin.CallAsync(Opcode.SegmentAllocate, new SegmentAllocate(leaseId, length).Encode(), cancellationToken));
-                return new PlacedSegment(donor.Id, donor.Endpoint, reply.SegmentId, reply.PoolOffset, length);
+                return new PlacedSegment(donor.Id, donor.Endpoint, reply.SegmentId, reply.PoolOffset, length, group);
             }
             catch (Exception ex) when (ex is WireException or ConnectionFailedException)
             {
@@ -404,7 +437,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
                 ExpiresUnixMs = holder.ExpiresUnixMs,
                 Rights = holder.Rights,
             });
-            segments[i] = new SegmentGrant(s.Endpoint, capability, _donors.TryGetValue(s.DonorId, out var donor) ? donor.Fabric : null);
+            segments[i] = new SegmentGrant(s.Endpoint, capability, _donors.TryGetValue(s.DonorId, out var donor) ? donor.Fabric : null, s.Group);
         }
 
         lease.CapabilitiesValidUntilUnixMs = Math.Max(lease.CapabilitiesValidUntilUnixMs, holder.ExpiresUnixMs);
@@ -478,7 +511,8 @@ public sealed partial class ManagerCore : IAsyncDisposable
                 d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks, d.Job.Length == 0 ? null : d.Job)).ToList();
             var leases = _leases.Values.OrderBy(l => l.Id).Select(l => new LeaseStatus(
                 l.Id, (long)l.Bytes, (int)l.StripeSize, l.Segments.Select(s => s.DonorId).ToList(),
-                l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason, l.Name, l.Holders.Count)).ToList();
+                l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason, l.Name, l.Holders.Count,
+                l.Replicas, l.LostReason is null && l.Segments.Length < l.Groups * l.Replicas)).ToList();
             return new StatusReport(Endpoint, nowMs, donors, leases);
         }
     }

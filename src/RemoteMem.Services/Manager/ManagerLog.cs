@@ -33,4 +33,7 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3010, LogLevel.Information, "Lease {LeaseId}: segment {SegmentId} moved from donor {From} to donor {To}")]
     public static partial void SegmentMoved(ILogger logger, ulong leaseId, ulong segmentId, ulong from, ulong to);
+
+    [LoggerMessage(3011, LogLevel.Warning, "Lease {LeaseId} lost its replica(s) on donor {DonorId}; {Left} of {Wanted} segments remain, every group still has a copy")]
+    public static partial void LeaseDegraded(ILogger logger, ulong leaseId, ulong donorId, int left, int wanted);
 }

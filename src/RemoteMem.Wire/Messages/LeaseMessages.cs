@@ -2,9 +2,10 @@ namespace RemoteMem.Wire.Messages;
 
 /// <summary>
 /// Client to manager: lease <paramref name="Bytes"/> bytes. Zero means "the manager's default" for
-/// stripe count (as many donors as useful), stripe size and TTL.
+/// stripe count (as many donors as useful), stripe size and TTL. <paramref name="Replicas"/> copies of
+/// every stripe live on that many different donors (1 to 3; 0 means 1).
 /// </summary>
-public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSize, uint TtlMs, Rights Rights)
+public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSize, uint TtlMs, Rights Rights, byte Replicas = 1)
 {
     public byte[] Encode() => Message.ToArray(w =>
     {
@@ -13,26 +14,30 @@ public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSi
         w.WriteUInt32(StripeSize);
         w.WriteUInt32(TtlMs);
         w.WriteUInt32((uint)Rights);
+        w.WriteByte(Replicas);
     });
 
     public static LeaseRequest Decode(ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        var m = new LeaseRequest(r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt32(), r.ReadUInt32(), (Rights)r.ReadUInt32());
+        var m = new LeaseRequest(r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt32(), r.ReadUInt32(), (Rights)r.ReadUInt32(), r.ReadByte());
         r.EnsureEnd();
         return m;
     }
 }
 
-/// <summary>One segment of a lease: where it lives, the capability to reach it, and its donor's fabric address if it has one.</summary>
-public sealed record SegmentGrant(string DataEndpoint, Capability Capability, FabricAddress? Fabric = null);
+/// <summary>
+/// One segment of a lease: where it lives, the capability to reach it, its donor's fabric address if
+/// it has one, and the replica group it belongs to (replicas of one group hold the same bytes).
+/// </summary>
+public sealed record SegmentGrant(string DataEndpoint, Capability Capability, FabricAddress? Fabric = null, ushort Group = 0);
 
 /// <summary>
 /// Manager's answer to a lease request, renewal or open. <see cref="HolderId"/> names this holder of
 /// the lease (a lease opened by name has several; it lives while any of them renews it). Byte <c>i</c>
-/// of the lease lives in stripe
-/// <c>i / StripeSize</c>, which is stored on segment <c>stripe % Segments.Count</c> at offset
-/// <c>(stripe / Segments.Count) * StripeSize + i % StripeSize</c>.
+/// of the lease lives in stripe <c>i / StripeSize</c>, which is stored in replica group
+/// <c>stripe % G</c> (G groups, numbered 0..G-1 by <see cref="SegmentGrant.Group"/>) at offset
+/// <c>(stripe / G) * StripeSize + i % StripeSize</c> of every segment of that group.
 /// </summary>
 public sealed record LeaseGrant(ulong LeaseId, ulong HolderId, ulong Bytes, uint StripeSize, long ExpiresUnixMs, IReadOnlyList<SegmentGrant> Segments)
 {
@@ -51,6 +56,7 @@ public sealed record LeaseGrant(ulong LeaseId, ulong HolderId, ulong Bytes, uint
             segment.Capability.Write(capability);
             w.WriteBytes(capability);
             FabricAddress.Write(w, segment.Fabric);
+            w.WriteUInt16(segment.Group);
         }
     });
 
@@ -72,8 +78,13 @@ public sealed record LeaseGrant(ulong LeaseId, ulong HolderId, ulong Bytes, uint
         {
             string endpoint = r.ReadString();
             var capability = Capability.Read(r.ReadBytes(Capability.Size));
-            segments[i] = new SegmentGrant(endpoint, capability, FabricAddress.Read(ref r));
+            segments[i] = new SegmentGrant(endpoint, capability, FabricAddress.Read(ref r), r.ReadUInt16());
         }
+
+        // Groups must be numbered 0..G-1 with none empty, or a client could not place the stripes.
+        int groups = segments.Max(s => s.Group) + 1;
+        if (segments.Select(s => s.Group).Distinct().Count() != groups)
+            throw new WireException(ErrorCode.MalformedFrame, "Malformed payload: lease grant with an empty replica group.");
 
         r.EnsureEnd();
         return new LeaseGrant(id, holder, bytes, stripe, expires, segments);

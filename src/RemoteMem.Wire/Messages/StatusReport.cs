@@ -73,4 +73,6 @@ public sealed record LeaseStatus(
     bool Lost,
     string? LostReason,
     string? Name = null,
-    int Holders = 1);
+    int Holders = 1,
+    int Replicas = 1,
+    bool Degraded = false);

@@ -3,8 +3,8 @@ using RemoteMem.Wire;
 
 namespace RemoteMem.Services.Manager.Internal;
 
-/// <summary>One segment of a lease as the manager placed it.</summary>
-internal sealed record PlacedSegment(ulong DonorId, string Endpoint, ulong SegmentId, ulong PoolOffset, ulong Length)
+/// <summary>One segment of a lease as the manager placed it; <see cref="Group"/> is its replica group (replicas hold the same bytes).</summary>
+internal sealed record PlacedSegment(ulong DonorId, string Endpoint, ulong SegmentId, ulong PoolOffset, ulong Length, ushort Group)
 {
     /// <summary>Set (under the manager's lock) once the segment has been given back, so it is never freed twice.</summary>
     public bool Freed { get; set; }
@@ -29,8 +29,17 @@ internal sealed class LeaseRecord
     public required ulong Id { get; init; }
     public required ulong Bytes { get; init; }
     public required uint StripeSize { get; init; }
-    /// <summary>Where each segment lives; an entry is replaced (under the lock) when a drain moves it.</summary>
-    public required PlacedSegment[] Segments { get; init; }
+    /// <summary>
+    /// Where each segment lives, replicas included. Guarded by the manager's lock: an entry is replaced
+    /// when a drain moves it, and the array is replaced without a dead donor's replicas.
+    /// </summary>
+    public required PlacedSegment[] Segments { get; set; }
+
+    /// <summary>Copies of each stripe group the lease was granted with.</summary>
+    public int Replicas { get; init; } = 1;
+
+    /// <summary>Replica groups (stripe groups): stripe s lives in group s % Groups.</summary>
+    public int Groups { get; init; } = 1;
     public Dictionary<ulong, Holder> Holders { get; } = [];
     public string? LostReason { get; set; }
     public string? Name { get; set; }
