@@ -71,7 +71,7 @@ internal static class StatusCommand
         foreach (var l in report.Leases)
         {
             leases.AddRow(l.Id.ToString(), ByteSize.Format(l.Bytes), ByteSize.Format(l.StripeSize), string.Join(",", l.DonorIds),
-                $"{l.ExpiresInMs / 1000.0:0.0} s", l.Lost ? "[red]lost[/]: " + Markup.Escape(l.LostReason ?? "") : l.Degraded ? $"[yellow]degraded[/] (replicas {l.Replicas})" : l.Replicas > 1 ? $"[green]active[/] (replicas {l.Replicas})" : "[green]active[/]");
+                $"{l.ExpiresInMs / 1000.0:0.0} s", l.Lost ? "[red]lost[/]: " + Markup.Escape(l.LostReason ?? "") : l.Degraded ? $"[yellow]{(l.Rebuilding ? "rebuilding" : "degraded")}[/] (replicas {l.Replicas})" : l.Replicas > 1 ? $"[green]active[/] (replicas {l.Replicas})" : "[green]active[/]");
         }
 
         AnsiConsole.Write(leases);

@@ -66,8 +66,9 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
         {
             try
             {
-                await SegmentMigration.CopyAsync(core, peers, request.SegmentId, new SegmentTarget(request.TargetEndpoint, request.Target), connection.Closed);
-                DonorLog.SegmentMoved(logger, request.SegmentId, request.TargetEndpoint);
+                var targets = request.Targets.Select(t => new SegmentTarget(t.Endpoint, t.Capability)).ToList();
+                await SegmentMigration.CopyAsync(core, peers, request.SegmentId, targets, connection.Closed);
+                DonorLog.SegmentMoved(logger, request.SegmentId, string.Join(", ", request.Targets.Select(t => t.Endpoint)));
                 await connection.RespondAsync(header, ErrorCode.Ok, ReadOnlyMemory<byte>.Empty);
             }
             catch (OperationCanceledException)
@@ -77,8 +78,9 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
             catch (Exception ex)
             {
                 var code = ex is WireException wire ? wire.Code : ErrorCode.InternalError;
-                DonorLog.MoveFailed(logger, request.SegmentId, request.TargetEndpoint, ex.Message);
-                await connection.RespondAsync(header, code, ErrorPayload.Encode($"Moving segment {request.SegmentId} to {request.TargetEndpoint} failed: {ex.Message}"));
+                var where = string.Join(", ", request.Targets.Select(t => t.Endpoint));
+                DonorLog.MoveFailed(logger, request.SegmentId, where, ex.Message);
+                await connection.RespondAsync(header, code, ErrorPayload.Encode($"Copying segment {request.SegmentId} to {where} failed: {ex.Message}"));
             }
         });
     }

@@ -70,6 +70,18 @@ public sealed partial class ManagerCore
         return new DonorDrainReply(moved, lost);
     }
 
+    /// <summary>The capability a donor uses to copy a segment into <paramref name="placed"/>: read-write, valid long enough for a large copy.</summary>
+    private Capability CopyCapability(LeaseRecord lease, PlacedSegment placed) => _authority.Sign(new Capability
+    {
+        LeaseId = lease.Id,
+        DonorId = placed.DonorId,
+        SegmentId = placed.SegmentId,
+        PoolOffset = placed.PoolOffset,
+        Length = placed.Length,
+        ExpiresUnixMs = NowUnixMs + (long)TimeSpan.FromMinutes(10).TotalMilliseconds,
+        Rights = Rights.ReadWrite,
+    });
+
     /// <summary>Moves one segment off a draining donor. Null on success, else why it could not move.</summary>
     private async Task<string?> TryMoveAsync(DonorRecord source, LeaseRecord lease, PlacedSegment segment, CancellationToken cancellationToken)
     {
@@ -97,19 +109,10 @@ public sealed partial class ManagerCore
         {
             var placed = await TryAllocateAsync(target, lease.Id, segment.Length, segment.Group, cancellationToken);
             if (placed is null) continue;
-            var capability = _authority.Sign(new Capability
-            {
-                LeaseId = lease.Id,
-                DonorId = placed.DonorId,
-                SegmentId = placed.SegmentId,
-                PoolOffset = placed.PoolOffset,
-                Length = placed.Length,
-                ExpiresUnixMs = NowUnixMs + (long)TimeSpan.FromMinutes(10).TotalMilliseconds,
-                Rights = Rights.ReadWrite,
-            });
+            var capability = CopyCapability(lease, placed);
             try
             {
-                await sourceAdmin.CallAsync(Opcode.SegmentMigrate, new SegmentMigrate(segment.SegmentId, placed.Endpoint, capability).Encode(), cancellationToken);
+                await sourceAdmin.CallAsync(Opcode.SegmentMigrate, new SegmentMigrate(segment.SegmentId, [new SegmentMigrate.Target(placed.Endpoint, capability)]).Encode(), cancellationToken);
             }
             catch (Exception ex) when (ex is WireException or ConnectionFailedException or OperationCanceledException or IOException)
             {

@@ -171,6 +171,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
         ManagerLog.DonorDown(_logger, donorId, donor.Endpoint, health.ToString().ToLowerInvariant(), reason, lost.Count);
         if (admin is not null) _ = admin.DisposeAsync().AsTask();
         foreach (var lease in lost) AnnounceLoss(lease);
+        StartRebuilds();
     }
 
     /// <summary>Tells every holder of a lease (whose LostReason is set) that it is lost, and reclaims its surviving segments.</summary>
@@ -210,6 +211,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
         }
 
         foreach (var id in silent) MarkDown(id, DonorHealth.Dead, $"no heartbeat for {_options.DonorTimeout.TotalSeconds:0.#} s");
+        StartRebuilds();
         foreach (var lease in expired)
         {
             ManagerLog.LeaseEnded(_logger, lease.Id, "expired without renewal");
@@ -512,7 +514,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
             var leases = _leases.Values.OrderBy(l => l.Id).Select(l => new LeaseStatus(
                 l.Id, (long)l.Bytes, (int)l.StripeSize, l.Segments.Select(s => s.DonorId).ToList(),
                 l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason, l.Name, l.Holders.Count,
-                l.Replicas, l.LostReason is null && l.Segments.Length < l.Groups * l.Replicas)).ToList();
+                l.Replicas, l.IsDegraded, l.Rebuilding)).ToList();
             return new StatusReport(Endpoint, nowMs, donors, leases);
         }
     }

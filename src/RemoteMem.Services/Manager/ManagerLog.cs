@@ -36,4 +36,10 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3011, LogLevel.Warning, "Lease {LeaseId} lost its replica(s) on donor {DonorId}; {Left} of {Wanted} segments remain, every group still has a copy")]
     public static partial void LeaseDegraded(ILogger logger, ulong leaseId, ulong donorId, int left, int wanted);
+
+    [LoggerMessage(3012, LogLevel.Information, "Lease {LeaseId}: group {Group} rebuilt with {Copies} new copies on donors {Donors}")]
+    public static partial void Rebuilt(ILogger logger, ulong leaseId, int group, int copies, string donors);
+
+    [LoggerMessage(3013, LogLevel.Warning, "Lease {LeaseId}: rebuild not done: {Reason}")]
+    public static partial void RebuildFailed(ILogger logger, ulong leaseId, string reason);
 }

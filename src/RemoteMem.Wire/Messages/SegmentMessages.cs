@@ -51,27 +51,48 @@ public sealed record SegmentFree(ulong SegmentId)
 }
 
 /// <summary>
-/// Manager to donor during a drain: copy segment <see cref="SegmentId"/> into the segment that
-/// <see cref="Target"/> opens on another donor. From the moment this arrives the segment refuses writes
-/// (<see cref="ErrorCode.SegmentMoving"/>; clients retry against the new location once the manager has
-/// switched the lease) and still serves reads. The answer comes when the copy is complete.
+/// Manager to donor: copy segment <see cref="SegmentId"/> into each of <see cref="Targets"/> (segments
+/// the manager allocated for the same lease on other donors): one target when a drain moves the
+/// segment, several when a lost replica is rebuilt (the segment moves and gains copies at once, so
+/// every holder must renew and learn the new copies). From the moment this arrives the segment refuses
+/// writes (<see cref="ErrorCode.SegmentMoving"/>) and still serves reads. The answer comes when every
+/// copy is complete; the manager then frees the segment.
 /// </summary>
-public sealed record SegmentMigrate(ulong SegmentId, string TargetEndpoint, Capability Target)
+public sealed record SegmentMigrate(ulong SegmentId, IReadOnlyList<SegmentMigrate.Target> Targets)
 {
+    /// <summary>Most copies one request may ask for.</summary>
+    public const int MaxTargets = 4;
+
+    public sealed record Target(string Endpoint, Capability Capability);
+
     public byte[] Encode() => Message.ToArray(w =>
     {
         w.WriteUInt64(SegmentId);
-        w.WriteString(TargetEndpoint);
+        w.WriteByte((byte)Targets.Count);
         Span<byte> capability = stackalloc byte[Capability.Size];
-        Target.Write(capability);
-        w.WriteBytes(capability);
+        foreach (var target in Targets)
+        {
+            w.WriteString(target.Endpoint);
+            target.Capability.Write(capability);
+            w.WriteBytes(capability);
+        }
     });
 
     public static SegmentMigrate Decode(ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        var m = new SegmentMigrate(r.ReadUInt64(), r.ReadString(), Capability.Read(r.ReadBytes(Capability.Size)));
+        ulong id = r.ReadUInt64();
+        int count = r.ReadByte();
+        if (count is 0 or > MaxTargets)
+            throw new WireException(ErrorCode.MalformedFrame, $"Malformed payload: segment migration to {count} targets.");
+        var targets = new Target[count];
+        for (int i = 0; i < count; i++)
+        {
+            var endpoint = r.ReadString();
+            targets[i] = new Target(endpoint, Capability.Read(r.ReadBytes(Capability.Size)));
+        }
+
         r.EnsureEnd();
-        return m;
+        return new SegmentMigrate(id, targets);
     }
 }

@@ -75,4 +75,5 @@ public sealed record LeaseStatus(
     string? Name = null,
     int Holders = 1,
     int Replicas = 1,
-    bool Degraded = false);
+    bool Degraded = false,
+    bool Rebuilding = false);

@@ -40,6 +40,12 @@ internal sealed class LeaseRecord
 
     /// <summary>Replica groups (stripe groups): stripe s lives in group s % Groups.</summary>
     public int Groups { get; init; } = 1;
+
+    /// <summary>Fewer copies than asked for in some group (a donor died or left), until a rebuild restores them.</summary>
+    public bool IsDegraded => LostReason is null && Segments.Length < Groups * Replicas;
+
+    /// <summary>A rebuild is copying this lease's data to new replicas now.</summary>
+    public bool Rebuilding { get; set; }
     public Dictionary<ulong, Holder> Holders { get; } = [];
     public string? LostReason { get; set; }
     public string? Name { get; set; }
