@@ -16,10 +16,11 @@ internal static class ManagerCommand
         var donorTimeout = new Option<string?>("--donor-timeout") { Description = "Silence after which a donor is declared dead (default 5s)." };
         var leaseTtl = new Option<string?>("--lease-ttl") { Description = "Default lease lifetime between renewals (default 30s)." };
         var stripe = new Option<string?>("--stripe-size") { Description = "Default stripe size (default 1MiB)." };
+        var stateFile = new Option<string?>("--state-file") { Description = "Keep the manager's state (donors, leases) in this file so that leases survive a manager restart (default: memory only)." };
         var addressFile = new Option<string?>("--address-file") { Description = "Write the manager's host:port to this file once listening (in a folder all nodes see; donors started with --manager-file read it). Removed on a clean stop." };
         var command = new Command("manager", "Run the cluster manager: donor registry, failure detection, placement and leases.")
         {
-            listen, heartbeat, donorTimeout, leaseTtl, stripe, addressFile, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            listen, heartbeat, donorTimeout, leaseTtl, stripe, addressFile, stateFile, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -27,6 +28,7 @@ internal static class ManagerCommand
             {
                 ["Manager:Listen"] = parse.GetValue(listen),
                 ["Manager:StripeSize"] = parse.GetValue(stripe),
+                ["Manager:StateFile"] = parse.GetValue(stateFile),
             };
             try
             {

@@ -24,7 +24,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         _environment = new Dictionary<string, string> { [ClusterSecret.EnvironmentVariable] = secretText };
     }
 
-    public ChildProcess Manager { get; }
+    public ChildProcess Manager { get; private set; }
+
+    private IReadOnlyList<string> _managerArgs = [];
 
     public string ManagerEndpoint => Manager.Endpoint;
 
@@ -47,7 +49,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var args = new List<string> { "manager", "--listen", "127.0.0.1:0", "--log-level", "Warning" };
         args.AddRange(managerArgs ?? []);
         var manager = ChildProcess.Start("manager", args, env);
-        var cluster = new LocalCluster(manager, secretText, donorMemory, [.. donorArgs ?? []]);
+        var cluster = new LocalCluster(manager, secretText, donorMemory, [.. donorArgs ?? []]) { _managerArgs = [.. managerArgs ?? []] };
         try
         {
             await manager.WaitReadyAsync(ReadyTimeout);
@@ -60,6 +62,21 @@ internal sealed class LocalCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts a new manager process on the same endpoint with the same options (the old one must be
+    /// gone: killed or stopped), as an operator restarts a failed manager.
+    /// </summary>
+    public async Task RestartManagerAsync()
+    {
+        if (!Manager.HasExited) throw new InvalidOperationException("Stop or kill the manager before restarting it.");
+        var endpoint = Manager.Endpoint;
+        var args = new List<string> { "manager", "--listen", endpoint, "--log-level", "Warning" };
+        args.AddRange(_managerArgs);
+        await Manager.DisposeAsync();
+        Manager = ChildProcess.Start("manager", args, _environment);
+        await Manager.WaitReadyAsync(ReadyTimeout);
     }
 
     /// <summary>Starts one more donor and waits until it has registered.</summary>

@@ -212,6 +212,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
 
         foreach (var id in silent) MarkDown(id, DonorHealth.Dead, $"no heartbeat for {_options.DonorTimeout.TotalSeconds:0.#} s");
         StartRebuilds();
+        SaveState();
         foreach (var lease in expired)
         {
             ManagerLog.LeaseEnded(_logger, lease.Id, "expired without renewal");

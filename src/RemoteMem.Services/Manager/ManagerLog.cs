@@ -42,4 +42,7 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3013, LogLevel.Warning, "Lease {LeaseId}: rebuild not done: {Reason}")]
     public static partial void RebuildFailed(ILogger logger, ulong leaseId, string reason);
+
+    [LoggerMessage(3014, LogLevel.Information, "State restored from {Path}: {Donors} donor(s), {Leases} lease(s)")]
+    public static partial void StateRestored(ILogger logger, string path, int donors, int leases);
 }

@@ -30,6 +30,12 @@ public sealed class ManagerOptions
     /// <summary>Default number of donors a large allocation is striped over (fewer when fewer are alive).</summary>
     public int DefaultStripeCount { get; set; } = 8;
 
+    /// <summary>
+    /// A file to keep the manager's state in (donors, leases, holders, names), so that leases survive a
+    /// manager restart; null keeps it in memory only. Put it on a local disk of the manager's node.
+    /// </summary>
+    public string? StateFile { get; set; }
+
     public int StripeSizeBytes => (int)ByteSize.Parse(StripeSize);
 }
 

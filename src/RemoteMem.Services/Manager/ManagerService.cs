@@ -29,6 +29,7 @@ public sealed class ManagerService : BackgroundService
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        Core.RestoreState();
         Endpoint = Endpoints.Format(_server.Start(_options.Listen));
         Core.Endpoint = Endpoint;
         ManagerLog.Listening(_logger, Endpoint);
