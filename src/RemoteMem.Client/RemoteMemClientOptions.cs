@@ -23,9 +23,10 @@ public sealed class RemoteMemClientOptions
     public int ControlRetries { get; set; } = 3;
 
     /// <summary>
-    /// How long a data request may go unanswered, and how long the client keeps trying a donor that
-    /// stopped answering before it gives up with <see cref="DonorUnreachableException"/> (or
-    /// <see cref="LeaseLostException"/> as soon as the manager confirms the donor is gone).
+    /// How long a read or write may take in all, retries included, before it fails with
+    /// <see cref="DonorUnreachableException"/> (or <see cref="LeaseLostException"/> as soon as the manager
+    /// confirms the donor is gone). One request to a donor may take a third of it; a replicated lease
+    /// fails over to another copy within it once the manager has declared a hung donor dead.
     /// </summary>
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

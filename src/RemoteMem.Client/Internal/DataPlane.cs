@@ -9,7 +9,7 @@ internal static class DataPlane
 {
     public static ISegmentTransport Open(RemoteMemClientOptions options, ClusterSecret secret)
     {
-        var tcp = new TcpSegmentTransport(secret, options.Transport(options.DataTimeout), options.Logger);
+        var tcp = new TcpSegmentTransport(secret, options.Transport(RequestTimeout(options)), options.Logger);
         switch (options.DataTransport)
         {
             case "tcp":
@@ -27,13 +27,21 @@ internal static class DataPlane
                 {
                     Provider = options.FabricProvider,
                     LocalAddress = options.FabricLocalAddress ?? LoopbackOf(options.Manager),
-                    OperationTimeout = options.DataTimeout,
+                    OperationTimeout = RequestTimeout(options),
                 }, tcp, options.Logger);
             default:
                 _ = tcp.DisposeAsync();
                 throw new ArgumentException($"DataTransport '{options.DataTransport}' is not one of: tcp, fabric.", nameof(options));
         }
     }
+
+    /// <summary>
+    /// One request's time limit: a third of the data timeout (at least a second). A transfer keeps
+    /// retrying until the whole data timeout, so a request stuck on a hung donor ends early enough for
+    /// the retry to reach another copy once the manager has declared that donor dead.
+    /// </summary>
+    private static TimeSpan RequestTimeout(RemoteMemClientOptions options) =>
+        TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.DataTimeout.Ticks / 3));
 
     /// <summary>A cluster on loopback (tests, a single node) must bind the fabric to loopback too.</summary>
     private static string? LoopbackOf(string manager)

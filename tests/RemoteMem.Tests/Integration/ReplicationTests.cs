@@ -138,6 +138,48 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public async Task A_hung_donor_fails_over_to_the_other_copy_within_the_data_timeout()
+    {
+        await using var cluster = await StartAsync(3);
+        await using var client = await ConnectAsync(cluster); // DataTimeout 8 s: a request may take 2.7 s
+        const int size = 4 << 20;
+        await using var allocation = await client.AllocateAsync(size, new AllocationOptions { Replicas = 2, StripeCount = 1 });
+        var model = TestPattern.Make(0, size, 12);
+        await allocation.WriteAsync(0, model);
+
+        var hung = cluster.Donors.First(d => allocation.Donors.Contains(d.Endpoint));
+        hung.Signal(ChildProcess.SigStop); // a frozen node: its sockets stay open, nothing answers
+        try
+        {
+            // Reads and writes go on; the ones that meet the hung copy time out, renew once the manager
+            // has declared it dead (2 s), and complete on the other copy.
+            var clock = Stopwatch.StartNew();
+            var random = new Random(3);
+            var buffer = new byte[64 << 10];
+            while (clock.Elapsed < TimeSpan.FromSeconds(6))
+            {
+                long offset = random.NextInt64(0, size - buffer.Length);
+                random.NextBytes(buffer);
+                await allocation.WriteAsync(offset, buffer);
+                buffer.CopyTo(model.AsSpan((int)offset));
+                var back = new byte[buffer.Length];
+                await allocation.ReadAsync(offset, back);
+                Assert.True(back.AsSpan().SequenceEqual(buffer), "a read after the failover differs");
+            }
+
+            Assert.DoesNotContain(hung.Endpoint, allocation.Donors);
+            var all = new byte[size];
+            await allocation.ReadAsync(0, all);
+            Assert.True(all.AsSpan().SequenceEqual(model), "the lease's bytes differ after the failover");
+            Assert.Equal(DonorHealth.Dead, (await client.GetStatusAsync()).Donors.Single(d => d.Endpoint == hung.Endpoint).Health);
+        }
+        finally
+        {
+            hung.Signal(ChildProcess.SigCont);
+        }
+    }
+
+    [Fact]
     public async Task More_replicas_than_nodes_is_refused_with_the_reason()
     {
         await using var cluster = await StartAsync(2);
