@@ -28,40 +28,16 @@ public sealed class DrainTests
 
         // A workload that keeps writing and verifying random ranges against a local model throughout.
         using var stop = new CancellationTokenSource();
-        long operations = 0;
-        var workload = Task.Run(async () =>
-        {
-            var random = new Random(5);
-            var buffer = new byte[256 << 10];
-            while (!stop.IsCancellationRequested)
-            {
-                int length = random.Next(1, buffer.Length);
-                long offset = random.NextInt64(0, size - length);
-                if (random.Next(2) == 0)
-                {
-                    random.NextBytes(buffer.AsSpan(0, length));
-                    await allocation.WriteAsync(offset, buffer.AsMemory(0, length));
-                    buffer.AsSpan(0, length).CopyTo(model.AsSpan((int)offset));
-                }
-                else
-                {
-                    await allocation.ReadAsync(offset, buffer.AsMemory(0, length));
-                    if (!buffer.AsSpan(0, length).SequenceEqual(model.AsSpan((int)offset, length)))
-                        throw new InvalidDataException($"read [{offset}, +{length}) differs from what was written");
-                }
-
-                Interlocked.Increment(ref operations);
-            }
-        });
+        var workload = VerifyingWorkload.Start(allocation, model, seed: 5, maxLength: 256 << 10, stop.Token);
 
         var leaving = cluster.Donors.First(d => allocation.Donors.Contains(d.Endpoint));
         await Task.Delay(300);
         Assert.Equal(0, await leaving.StopAsync(TimeSpan.FromSeconds(30)));
-        long atExit = Interlocked.Read(ref operations);
+        long atExit = workload.Operations;
         await Task.Delay(300);
         stop.Cancel();
-        await workload; // any error of the workload (an exception, a wrong byte) fails the test here
-        Assert.True(Interlocked.Read(ref operations) > atExit, "the workload made no progress after the donor left");
+        await workload.Running; // any error of the workload (an exception, a wrong byte) fails the test here
+        Assert.True(workload.Operations > atExit, "the workload made no progress after the donor left");
 
         var status = await client.GetStatusAsync();
         Assert.Equal(DonorHealth.Left, status.Donors.Single(d => d.Endpoint == leaving.Endpoint).Health);

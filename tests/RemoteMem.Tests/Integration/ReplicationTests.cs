@@ -83,28 +83,7 @@ public sealed class ReplicationTests
             await allocation.WriteAsync(0, model);
 
             using var stop = new CancellationTokenSource();
-            var workload = Task.Run(async () =>
-            {
-                var random = new Random(iteration);
-                var buffer = new byte[64 << 10];
-                while (!stop.IsCancellationRequested)
-                {
-                    int length = random.Next(1, buffer.Length);
-                    long offset = random.NextInt64(0, size - length);
-                    if (random.Next(2) == 0)
-                    {
-                        random.NextBytes(buffer.AsSpan(0, length));
-                        await allocation.WriteAsync(offset, buffer.AsMemory(0, length));
-                        buffer.AsSpan(0, length).CopyTo(model.AsSpan((int)offset));
-                    }
-                    else
-                    {
-                        await allocation.ReadAsync(offset, buffer.AsMemory(0, length));
-                        if (!buffer.AsSpan(0, length).SequenceEqual(model.AsSpan((int)offset, length)))
-                            throw new InvalidDataException($"iteration {iteration}: [{offset}, +{length}) differs");
-                    }
-                }
-            });
+            var workload = VerifyingWorkload.Start(allocation, model, seed: iteration, maxLength: 64 << 10, stop.Token);
 
             // Kill one of the two donors holding the lease, in the middle of the workload.
             var victim = cluster.Donors.First(d => !d.HasExited && allocation.Donors.Contains(d.Endpoint));
@@ -112,7 +91,7 @@ public sealed class ReplicationTests
             victim.Signal(ChildProcess.SigKill);
             await Task.Delay(300);
             stop.Cancel();
-            await workload; // an error or a wrong byte fails the test here
+            await workload.Running; // an error or a wrong byte fails the test here
 
             var back = new byte[size];
             await allocation.ReadAsync(0, back);
