@@ -22,10 +22,18 @@ public sealed partial class ManagerCore
         string json;
         lock (_lock) json = Snapshot().ToJson();
         if (json == _lastSaved) return;
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, json);
-        File.Move(temporary, path, overwrite: true);
-        _lastSaved = json;
+        try
+        {
+            var temporary = path + ".tmp";
+            File.WriteAllText(temporary, json);
+            File.Move(temporary, path, overwrite: true);
+            _lastSaved = json;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Keep serving; the next sweep tries again. A restart meanwhile would find the older state.
+            ManagerLog.StateNotSaved(_logger, path, ex.Message);
+        }
     }
 
     private ManagerSnapshot Snapshot() => new(

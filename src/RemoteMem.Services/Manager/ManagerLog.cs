@@ -45,4 +45,7 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3014, LogLevel.Information, "State restored from {Path}: {Donors} donor(s), {Leases} lease(s)")]
     public static partial void StateRestored(ILogger logger, string path, int donors, int leases);
+
+    [LoggerMessage(3015, LogLevel.Error, "Could not write the state file {Path}: {Reason}; retrying on the next sweep")]
+    public static partial void StateNotSaved(ILogger logger, string path, string reason);
 }
