@@ -147,6 +147,14 @@ public sealed class RemoteMemClient : IAsyncDisposable
     public async Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default) =>
         StatusReport.Decode(await _control.CallAsync(Opcode.Status, [], idempotent: true, cancellationToken).ConfigureAwait(false));
 
+    /// <summary>
+    /// Operators: asks donor <paramref name="donorId"/> (an id from <see cref="GetStatusAsync"/>) to drain
+    /// and leave, as SIGTERM would: its segments move to other donors, then it exits. Returns once the
+    /// donor has accepted; watch <see cref="GetStatusAsync"/> for it to leave.
+    /// </summary>
+    public async Task DrainDonorAsync(ulong donorId, CancellationToken cancellationToken = default) =>
+        await _control.CallAsync(Opcode.DrainDonor, new DrainDonor(donorId).Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
+
     internal async Task<LeaseGrant> RenewAsync(RemoteAllocation allocation, CancellationToken cancellationToken)
     {
         var request = new LeaseHolder(allocation.LeaseId, allocation.HolderId).Encode();

@@ -21,10 +21,12 @@ public enum Opcode : byte
     LeaseRelease = 0x22,
     LeasePublish = 0x23,
     LeaseOpen = 0x24,
+    DrainDonor = 0x25,
 
     SegmentAllocate = 0x30,
     SegmentFree = 0x31,
     SegmentMigrate = 0x32,
+    DonorLeave = 0x33,
 
     Read = 0x40,
     Write = 0x41,

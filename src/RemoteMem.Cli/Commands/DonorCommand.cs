@@ -34,6 +34,7 @@ internal static class DonorCommand
         {
             manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, drainGrace, transport, provider, progress, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
+        command.Subcommands.Add(DrainCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
         {
             var overrides = new Dictionary<string, string?>

@@ -11,7 +11,7 @@ namespace RemoteMem.Services.Donor;
 /// Serves a donor's frames: one-sided data requests (no user code runs) and the manager's segment
 /// control. Data requests complete synchronously on the connection's loop and allocate nothing.
 /// </summary>
-internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers, ILogger logger) : IFrameHandler
+internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers, Func<bool> leave, ILogger logger) : IFrameHandler
 {
     /// <summary>The last capability this connection verified: a client reuses one per segment, so the HMAC runs once per segment, not per request.</summary>
     private sealed class VerifiedCapability
@@ -42,6 +42,16 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
             {
                 RequireManager(connection, header.Opcode);
                 core.Free(SegmentFree.Decode(payload.ToArray()).SegmentId);
+                connection.Respond(header, ReadOnlySpan<byte>.Empty);
+                break;
+            }
+
+            case Opcode.DonorLeave:
+            {
+                RequireManager(connection, header.Opcode);
+                if (payload.Length != 0) throw new WireException(ErrorCode.MalformedFrame, "DonorLeave takes an empty payload.");
+                // Answer first, then stop as on SIGTERM: drain (which talks to the manager), then leave.
+                if (!leave()) throw new WireException(ErrorCode.NotPermitted, "This donor runs embedded in another program and cannot stop itself.");
                 connection.Respond(header, ReadOnlySpan<byte>.Empty);
                 break;
             }

@@ -31,7 +31,7 @@ public sealed class DonorService : BackgroundService
     private string _managerEndpoint = "";
     private volatile bool _leaving;
 
-    public DonorService(IOptions<DonorOptions> options, IOptions<ClusterOptions> cluster, ILogger<DonorService> logger, TransportOptions? transport = null)
+    public DonorService(IOptions<DonorOptions> options, IOptions<ClusterOptions> cluster, ILogger<DonorService> logger, TransportOptions? transport = null, IHostApplicationLifetime? lifetime = null)
     {
         _options = options.Value;
         _secret = cluster.Value.ResolveSecret();
@@ -41,7 +41,13 @@ public sealed class DonorService : BackgroundService
         _core = new DonorCore(_options.MemoryBytes, new CapabilityAuthority(_secret), logger);
         // The donor's own client side, for copying segments to other donors during a drain.
         _peers = new TcpSegmentTransport(_secret, _transport, logger);
-        _server = new FrameServer(new DonorFrameHandler(_core, _peers, logger), _secret, _transport, logger);
+        // Asked to leave (remotemem donor drain): stop the host as SIGTERM does, off the connection's loop.
+        Func<bool> leave = lifetime is null ? () => false : () =>
+        {
+            _ = Task.Run(lifetime.StopApplication);
+            return true;
+        };
+        _server = new FrameServer(new DonorFrameHandler(_core, _peers, leave, logger), _secret, _transport, logger);
     }
 
     public DonorCore Core => _core;

@@ -15,6 +15,21 @@ namespace RemoteMem.Services.Manager;
 /// </summary>
 public sealed partial class ManagerCore
 {
+    /// <summary>Asks a donor to drain and leave (an operator's `remotemem donor drain`); returns once it has accepted.</summary>
+    public async Task AskToLeaveAsync(ulong donorId)
+    {
+        FrameClient? admin;
+        lock (_lock)
+        {
+            if (!_donors.TryGetValue(donorId, out var donor) || donor.Health != DonorHealth.Alive)
+                throw new WireException(ErrorCode.UnknownDonor, $"Donor {donorId} is not alive here (see `remotemem status`).");
+            admin = donor.Admin;
+        }
+
+        if (admin is null) throw new WireException(ErrorCode.UnknownDonor, $"The manager has no connection to donor {donorId} right now; try again.");
+        await admin.CallAsync(Opcode.DonorLeave, ReadOnlyMemory<byte>.Empty);
+    }
+
     public async Task<DonorDrainReply> DrainAsync(DonorDrain request)
     {
         DonorRecord donor;

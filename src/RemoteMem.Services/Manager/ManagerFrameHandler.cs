@@ -40,6 +40,18 @@ internal sealed class ManagerFrameHandler(ManagerCore core, ILogger logger) : IF
                 break;
             }
 
+            case Opcode.DrainDonor:
+            {
+                Require(connection, PeerRole.Client, header.Opcode);
+                var request = DrainDonor.Decode(bytes);
+                Answer(connection, header, async () =>
+                {
+                    await core.AskToLeaveAsync(request.DonorId);
+                    return [];
+                });
+                break;
+            }
+
             case Opcode.LeaseRequest:
             {
                 Require(connection, PeerRole.Client, header.Opcode);

@@ -133,3 +133,20 @@ public sealed record DonorDrainReply(uint Moved, uint Lost)
         return m;
     }
 }
+
+/// <summary>
+/// Client (an operator) to manager: ask donor <see cref="DonorId"/> to drain and leave, as SIGTERM
+/// would (`remotemem donor drain`). Answered once the donor has accepted; the drain runs on.
+/// </summary>
+public sealed record DrainDonor(ulong DonorId)
+{
+    public byte[] Encode() => Message.ToArray(w => w.WriteUInt64(DonorId));
+
+    public static DrainDonor Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new DrainDonor(r.ReadUInt64());
+        r.EnsureEnd();
+        return m;
+    }
+}

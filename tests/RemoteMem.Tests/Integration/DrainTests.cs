@@ -52,6 +52,35 @@ public sealed class DrainTests
     }
 
     [Fact]
+    public async Task An_operator_drains_a_donor_by_id_and_the_donor_exits_with_nothing_lost()
+    {
+        await using var cluster = await LocalCluster.StartAsync(2, "64MiB", FastDetection);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        await using var allocation = await client.AllocateAsync(8 << 20, new AllocationOptions { StripeCount = 1 });
+        var data = TestPattern.Make(0, 8 << 20, 21);
+        await allocation.WriteAsync(0, data);
+        var donor = (await client.GetStatusAsync()).Donors.Single(d => d.Endpoint == allocation.Donors[0]);
+        var process = cluster.Donors.Single(d => d.Endpoint == donor.Endpoint);
+
+        var run = await DotnetProgram.RunAsync(typeof(LocalCluster).Assembly.Location, cluster.SecretText, TimeSpan.FromMinutes(2),
+            "donor", "drain", donor.Id.ToString(), "--manager", cluster.ManagerEndpoint);
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains($"Donor {donor.Id} has left", run.Stdout);
+        Assert.Contains("leases lost with it: 0", run.Stdout);
+
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(20))) await process.WaitForExitAsync(exit.Token);
+        var back = new byte[8 << 20];
+        await allocation.ReadAsync(0, back);
+        Assert.True(back.AsSpan().SequenceEqual(data), "the data differs after the operator's drain");
+        Assert.DoesNotContain(donor.Endpoint, allocation.Donors);
+
+        var unknown = await DotnetProgram.RunAsync(typeof(LocalCluster).Assembly.Location, cluster.SecretText, TimeSpan.FromMinutes(1),
+            "donor", "drain", "999", "--manager", cluster.ManagerEndpoint);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("Donor 999 is not alive here", unknown.Stderr);
+    }
+
+    [Fact]
     public async Task A_segment_with_nowhere_to_go_loses_its_lease_and_the_holder_is_told_why()
     {
         await using var cluster = await LocalCluster.StartAsync(2, "16MiB", FastDetection);
