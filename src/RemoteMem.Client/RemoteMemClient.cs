@@ -71,7 +71,8 @@ public sealed class RemoteMemClient : IAsyncDisposable
         if (options.Replicas is < 1 or > 3)
             throw new ArgumentOutOfRangeException(nameof(options), options.Replicas, "Replicas must be 1, 2 or 3.");
         var request = new LeaseRequest((ulong)bytes, (ushort)options.StripeCount, (uint)options.StripeSize,
-            (uint)(options.LeaseTtl?.TotalMilliseconds ?? 0), Rights.ReadWrite, (byte)options.Replicas);
+            (uint)(options.LeaseTtl?.TotalMilliseconds ?? 0), Rights.ReadWrite, (byte)options.Replicas,
+            options.AllowSpill ? LeaseRequest.AllowSpill : (byte)0);
         var reply = await _control.CallAsync(Opcode.LeaseRequest, request.Encode(), idempotent: false, cancellationToken).ConfigureAwait(false);
         return Track(new RemoteAllocation(this, LeaseGrant.Decode(reply), options.AutoRenew, writable: true));
     }
@@ -106,7 +107,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
         options ??= new RemoteArrayOptions();
         options.Validate();
         long bytes = checked(length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize, Replicas = options.Replicas }, cancellationToken).ConfigureAwait(false);
+        var allocation = await AllocateAsync(bytes, new AllocationOptions { StripeCount = options.StripeCount, StripeSize = options.StripeSize, Replicas = options.Replicas, AllowSpill = options.AllowSpill }, cancellationToken).ConfigureAwait(false);
         return NewArray<T>(allocation, length, options);
     }
 

@@ -80,6 +80,13 @@ public sealed class AllocationOptions
     /// </summary>
     public int Replicas { get; set; } = 1;
 
+    /// <summary>
+    /// When a donor holding this data leaves and no other donor has room, write it to the manager's
+    /// spill folder (a shared file system; `remotemem manager --spill-dir`) instead of losing it. Reads
+    /// and writes of spilled data go to the file: slow, but nothing is lost. Default off.
+    /// </summary>
+    public bool AllowSpill { get; set; }
+
     /// <summary>Lease lifetime between renewals; null for the manager's default. The client renews at a third of it.</summary>
     public TimeSpan? LeaseTtl { get; set; }
 

@@ -202,18 +202,7 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
     /// <summary>The checks a donor makes on the TCP path, made here because one-sided access bypasses the donor.</summary>
     private FabricPeer Check(SegmentTarget target, ReadOnlySpan<IoOp> ops, bool write)
     {
-        var capability = target.Capability;
-        if (capability.ExpiresUnixMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
-            throw new WireException(ErrorCode.CapabilityExpired, $"capability of lease {capability.LeaseId} expired");
-        var needed = write ? Rights.Write : Rights.Read;
-        if ((capability.Rights & needed) != needed)
-            throw new WireException(ErrorCode.RightsDenied, $"capability grants {capability.Rights}, request needs {needed}");
-        foreach (var op in ops)
-        {
-            if (op.RemoteOffset < 0 || op.Length < 0 || (ulong)op.RemoteOffset + (ulong)op.Length > capability.Length)
-                throw new WireException(ErrorCode.OutOfRange, $"range [{op.RemoteOffset}, +{op.Length}) is outside the segment's {capability.Length} bytes");
-        }
-
+        SegmentAccess.Check(target, ops, write);
         Interlocked.Increment(ref _fabricRequests);
         return _peers.GetOrAdd(target.Fabric!, static (address, endpoint) => endpoint.AddPeer(address.Name), _endpoint);
     }

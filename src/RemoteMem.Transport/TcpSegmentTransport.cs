@@ -11,16 +11,19 @@ namespace RemoteMem.Transport;
 public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions options, ILogger? logger = null) : ISegmentTransport
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<FrameClient>>> _connections = new();
+    private readonly SpilledSegments _spilled = new();
 
     public string Name => "tcp";
 
     public int MaxBytesPerRequest { get; } = options.MaxFrameSize - FrameHeader.Size - Wire.Messages.DataRequest.MaxPrefixSize;
 
     public ValueTask ReadAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
-        ExecuteAsync(ops.Length == 1 ? Opcode.Read : Opcode.ReadVector, target, ops, cancellationToken);
+        SpilledSegments.Holds(target) ? _spilled.ExecuteAsync(write: false, target, ops)
+            : ExecuteAsync(ops.Length == 1 ? Opcode.Read : Opcode.ReadVector, target, ops, cancellationToken);
 
     public ValueTask WriteAsync(SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default) =>
-        ExecuteAsync(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target, ops, cancellationToken);
+        SpilledSegments.Holds(target) ? _spilled.ExecuteAsync(write: true, target, ops)
+            : ExecuteAsync(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target, ops, cancellationToken);
 
     private ValueTask ExecuteAsync(Opcode opcode, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
     {
@@ -37,11 +40,17 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
         await connection.ExecuteAsync(opcode, target.Capability, ops, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Read(SegmentTarget target, ReadOnlySpan<IoOp> ops) =>
-        Get(target.Endpoint).Execute(ops.Length == 1 ? Opcode.Read : Opcode.ReadVector, target.Capability, ops);
+    public void Read(SegmentTarget target, ReadOnlySpan<IoOp> ops)
+    {
+        if (SpilledSegments.Holds(target)) _spilled.Execute(write: false, target, ops);
+        else Get(target.Endpoint).Execute(ops.Length == 1 ? Opcode.Read : Opcode.ReadVector, target.Capability, ops);
+    }
 
-    public void Write(SegmentTarget target, ReadOnlySpan<IoOp> ops) =>
-        Get(target.Endpoint).Execute(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target.Capability, ops);
+    public void Write(SegmentTarget target, ReadOnlySpan<IoOp> ops)
+    {
+        if (SpilledSegments.Holds(target)) _spilled.Execute(write: true, target, ops);
+        else Get(target.Endpoint).Execute(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target.Capability, ops);
+    }
 
     private FrameClient Get(string endpoint)
     {
@@ -95,5 +104,6 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
         }
 
         _connections.Clear();
+        _spilled.Dispose();
     }
 }

@@ -27,6 +27,7 @@ public enum Opcode : byte
     SegmentFree = 0x31,
     SegmentMigrate = 0x32,
     DonorLeave = 0x33,
+    SegmentSpill = 0x34,
 
     Read = 0x40,
     Write = 0x41,

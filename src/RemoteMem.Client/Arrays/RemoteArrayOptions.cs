@@ -24,6 +24,13 @@ public sealed class RemoteArrayOptions
     /// </summary>
     public int Replicas { get; set; } = 1;
 
+    /// <summary>
+    /// When a donor holding this data leaves and no other donor has room, write it to the manager's
+    /// spill folder (a shared file system; `remotemem manager --spill-dir`) instead of losing it. Reads
+    /// and writes of spilled data go to the file: slow, but nothing is lost. Default off.
+    /// </summary>
+    public bool AllowSpill { get; set; }
+
     internal void Validate()
     {
         if (PageSize < 4096 || (PageSize & (PageSize - 1)) != 0)

@@ -30,6 +30,13 @@ public sealed class RemoteKvOptions
     /// </summary>
     public int Replicas { get; set; } = 1;
 
+    /// <summary>
+    /// When a donor holding this data leaves and no other donor has room, write it to the manager's
+    /// spill folder (a shared file system; `remotemem manager --spill-dir`) instead of losing it. Reads
+    /// and writes of spilled data go to the file: slow, but nothing is lost. Default off.
+    /// </summary>
+    public bool AllowSpill { get; set; }
+
     /// <summary>For tests: bits of the key hash the index uses (fewer bits force collisions).</summary>
     internal int HashBits { get; set; } = 64;
 
@@ -40,6 +47,7 @@ public sealed class RemoteKvOptions
         ReadAheadPages = 0, // point lookups: read-ahead would only waste bandwidth
         StripeCount = StripeCount,
         Replicas = Replicas,
+        AllowSpill = AllowSpill,
     };
 
     internal void Validate()

@@ -56,6 +56,32 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
                 break;
             }
 
+            case Opcode.SegmentSpill:
+            {
+                RequireManager(connection, header.Opcode);
+                var request = SegmentSpill.Decode(payload.ToArray());
+                var spillHeader = header;
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await SegmentMigration.SpillAsync(core, request.SegmentId, request.Path, connection.Closed);
+                        DonorLog.SegmentMoved(logger, request.SegmentId, request.Path);
+                        await connection.RespondAsync(spillHeader, ErrorCode.Ok, ReadOnlyMemory<byte>.Empty);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    catch (Exception ex)
+                    {
+                        DonorLog.MoveFailed(logger, request.SegmentId, request.Path, ex.Message);
+                        await connection.RespondAsync(spillHeader, ex is WireException wire ? wire.Code : ErrorCode.InternalError,
+                            ErrorPayload.Encode($"Spilling segment {request.SegmentId} to {request.Path} failed: {ex.Message}"));
+                    }
+                });
+                break;
+            }
+
             case Opcode.SegmentMigrate:
             {
                 RequireManager(connection, header.Opcode);

@@ -57,6 +57,12 @@ public sealed partial class ManagerCore
                 continue;
             }
 
+            if (!grace.IsCancellationRequested && await TrySpillAsync(donor, lease, segment, grace.Token))
+            {
+                moved++;
+                continue;
+            }
+
             bool announce;
             lock (_lock)
             {

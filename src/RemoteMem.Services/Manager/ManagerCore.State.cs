@@ -45,7 +45,7 @@ public sealed partial class ManagerCore
             l.Segments.Select(s => new ManagerSnapshot.Segment(s.DonorId, s.Endpoint, s.SegmentId, s.PoolOffset, s.Length, s.Group)).ToList(),
             // Expiries are left out of the comparison's churn: a restart grants a fresh lifetime anyway.
             l.Holders.Values.Select(h => new ManagerSnapshot.Holder(h.Id, h.Rights, (long)h.Ttl.TotalMilliseconds, 0)).ToList(),
-            l.Name, l.Metadata, l.CapabilitiesValidUntilUnixMs)).ToList());
+            l.Name, l.Metadata, l.CapabilitiesValidUntilUnixMs, l.AllowSpill)).ToList());
 
     /// <summary>Reads the state file, if there is one; returns the restored donors, whose admin connections the caller opens.</summary>
     public int RestoreState()
@@ -74,7 +74,7 @@ public sealed partial class ManagerCore
                 {
                     Id = l.Id, Bytes = l.Bytes, StripeSize = l.StripeSize, Replicas = l.Replicas, Groups = l.Groups,
                     Segments = [.. l.Segments.Select(s => new PlacedSegment(s.DonorId, s.Endpoint, s.SegmentId, s.PoolOffset, s.Length, s.Group))],
-                    Name = l.Name, Metadata = l.Metadata, CapabilitiesValidUntilUnixMs = l.CapabilitiesValidUntilUnixMs,
+                    Name = l.Name, Metadata = l.Metadata, CapabilitiesValidUntilUnixMs = l.CapabilitiesValidUntilUnixMs, AllowSpill = l.AllowSpill,
                 };
                 foreach (var h in l.Holders)
                     lease.Holders[h.Id] = new Holder { Id = h.Id, Rights = h.Rights, Ttl = TimeSpan.FromMilliseconds(h.TtlMs), ExpiresUnixMs = now + h.TtlMs };

@@ -298,7 +298,8 @@ public sealed partial class ManagerCore : IAsyncDisposable
             throw;
         }
 
-        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = [.. placed], Replicas = replicas, Groups = count };
+        var lease = new LeaseRecord { Id = leaseId, Bytes = request.Bytes, StripeSize = stripe, Segments = [.. placed], Replicas = replicas, Groups = count,
+            AllowSpill = (request.Flags & LeaseRequest.AllowSpill) != 0 };
         Holder creator;
         lock (_lock)
         {
@@ -452,7 +453,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
         List<PlacedSegment> segments;
         lock (_lock)
         {
-            segments = lease.Segments.Where(s => !survivorsOnly || (_donors.TryGetValue(s.DonorId, out var d) && d.IsServing)).ToList();
+            segments = lease.Segments.Where(s => !survivorsOnly || SpilledTo(s) is not null || (_donors.TryGetValue(s.DonorId, out var d) && d.IsServing)).ToList();
         }
 
         return FreeAsync(segments, lease.CapabilitiesValidUntilUnixMs);
@@ -468,6 +469,18 @@ public sealed partial class ManagerCore : IAsyncDisposable
         foreach (var segment in segments)
         {
             FrameClient? admin;
+            if (SpilledTo(segment) is { } file)
+            {
+                lock (_lock)
+                {
+                    if (segment.Freed) continue;
+                    segment.Freed = true;
+                }
+
+                DeleteSpill(file);
+                continue;
+            }
+
             lock (_lock)
             {
                 if (segment.Freed || !_donors.TryGetValue(segment.DonorId, out var donor)) continue;

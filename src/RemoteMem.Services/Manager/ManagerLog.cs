@@ -48,4 +48,10 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3015, LogLevel.Error, "Could not write the state file {Path}: {Reason}; retrying on the next sweep")]
     public static partial void StateNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(3016, LogLevel.Warning, "Lease {LeaseId}: segment {SegmentId} spilled to {Path} (no donor had room)")]
+    public static partial void Spilled(ILogger logger, ulong leaseId, ulong segmentId, string path);
+
+    [LoggerMessage(3017, LogLevel.Warning, "Lease {LeaseId}: spill to {Path} failed: {Reason}")]
+    public static partial void SpillFailed(ILogger logger, ulong leaseId, string path, string reason);
 }

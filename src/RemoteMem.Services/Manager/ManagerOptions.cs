@@ -36,6 +36,12 @@ public sealed class ManagerOptions
     /// </summary>
     public string? StateFile { get; set; }
 
+    /// <summary>
+    /// A folder every donor and client sees (e.g. on the parallel file system) where a drain writes the
+    /// segments of leases that opted in (AllowSpill) when no donor has room for them; null: no spilling.
+    /// </summary>
+    public string? SpillDirectory { get; set; }
+
     public int StripeSizeBytes => (int)ByteSize.Parse(StripeSize);
 }
 

@@ -3,10 +3,14 @@ namespace RemoteMem.Wire.Messages;
 /// <summary>
 /// Client to manager: lease <paramref name="Bytes"/> bytes. Zero means "the manager's default" for
 /// stripe count (as many donors as useful), stripe size and TTL. <paramref name="Replicas"/> copies of
-/// every stripe live on that many different donors (1 to 3; 0 means 1).
+/// every stripe live on that many different donors (1 to 3; 0 means 1). <paramref name="Flags"/>:
+/// <see cref="AllowSpill"/> lets a drain with no donor to move to write the data to the manager's spill
+/// folder instead of losing it.
 /// </summary>
-public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSize, uint TtlMs, Rights Rights, byte Replicas = 1)
+public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSize, uint TtlMs, Rights Rights, byte Replicas = 1, byte Flags = 0)
 {
+    public const byte AllowSpill = 1;
+
     public byte[] Encode() => Message.ToArray(w =>
     {
         w.WriteUInt64(Bytes);
@@ -15,12 +19,13 @@ public sealed record LeaseRequest(ulong Bytes, ushort StripeCount, uint StripeSi
         w.WriteUInt32(TtlMs);
         w.WriteUInt32((uint)Rights);
         w.WriteByte(Replicas);
+        w.WriteByte(Flags);
     });
 
     public static LeaseRequest Decode(ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        var m = new LeaseRequest(r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt32(), r.ReadUInt32(), (Rights)r.ReadUInt32(), r.ReadByte());
+        var m = new LeaseRequest(r.ReadUInt64(), r.ReadUInt16(), r.ReadUInt32(), r.ReadUInt32(), (Rights)r.ReadUInt32(), r.ReadByte(), r.ReadByte());
         r.EnsureEnd();
         return m;
     }

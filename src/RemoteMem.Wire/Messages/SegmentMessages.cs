@@ -96,3 +96,26 @@ public sealed record SegmentMigrate(ulong SegmentId, IReadOnlyList<SegmentMigrat
         return new SegmentMigrate(id, targets);
     }
 }
+
+/// <summary>
+/// Manager to donor during a drain with no donor to move to: write segment <see cref="SegmentId"/> to
+/// the file <see cref="Path"/> (in the manager's spill folder, which every node sees). Writes are
+/// refused from arrival (<see cref="ErrorCode.SegmentMoving"/>); the answer comes when the file is
+/// complete and flushed; the manager then points the lease at the file and frees the segment.
+/// </summary>
+public sealed record SegmentSpill(ulong SegmentId, string Path)
+{
+    public byte[] Encode() => Message.ToArray(w =>
+    {
+        w.WriteUInt64(SegmentId);
+        w.WriteString(Path);
+    });
+
+    public static SegmentSpill Decode(ReadOnlySpan<byte> payload)
+    {
+        var r = new WireReader(payload);
+        var m = new SegmentSpill(r.ReadUInt64(), r.ReadString());
+        r.EnsureEnd();
+        return m;
+    }
+}

@@ -81,6 +81,38 @@ public sealed class DrainTests
     }
 
     [Fact]
+    public async Task With_nowhere_to_go_a_lease_that_allows_it_is_spilled_to_a_file_and_keeps_working()
+    {
+        var spill = Directory.CreateTempSubdirectory("rm-spill").FullName;
+        await using var cluster = await LocalCluster.StartAsync(1, "32MiB", [.. FastDetection, "--spill-dir", spill]);
+        await using var client = await RemoteMemClient.ConnectAsync(new RemoteMemClientOptions { Manager = cluster.ManagerEndpoint, Secret = cluster.Secret });
+        await using var kept = await client.AllocateAsync(8 << 20, new AllocationOptions { AllowSpill = true });
+        await using var dropped = await client.AllocateAsync(4 << 20);
+        var data = TestPattern.Make(0, 8 << 20, 31);
+        await kept.WriteAsync(0, data);
+
+        // The only donor leaves: there is no other donor to move to.
+        Assert.Equal(0, await cluster.Donors[0].StopAsync(TimeSpan.FromSeconds(30)));
+
+        var back = new byte[8 << 20];
+        await kept.ReadAsync(0, back); // renews, finds the file, reads it
+        Assert.True(back.AsSpan().SequenceEqual(data), "the spilled data differs");
+        Assert.Single(Directory.GetFiles(spill));
+        Assert.StartsWith("file:", kept.Donors[0]);
+        var update = TestPattern.Make(4096, 64 << 10, 32);
+        await kept.WriteAsync(4096, update);
+        var part = new byte[64 << 10];
+        kept.Read(4096, part);
+        Assert.Equal(update, part);
+        await Assert.ThrowsAsync<LeaseLostException>(() => dropped.ReadAsync(0, new byte[16]).AsTask()); // it did not opt in
+
+        await kept.DisposeAsync();
+        var clock = Stopwatch.StartNew();
+        while (Directory.GetFiles(spill).Length > 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
+        Assert.Empty(Directory.GetFiles(spill)); // released: the file is gone
+    }
+
+    [Fact]
     public async Task A_segment_with_nowhere_to_go_loses_its_lease_and_the_holder_is_told_why()
     {
         await using var cluster = await LocalCluster.StartAsync(2, "16MiB", FastDetection);

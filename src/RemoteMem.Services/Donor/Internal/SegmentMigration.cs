@@ -60,4 +60,54 @@ internal static class SegmentMigration
             segment.Exit();
         }
     }
+
+    /// <summary>Writes one segment to a file (a spill when no donor has room), with writes refused meanwhile, and flushes it to disk.</summary>
+    public static async Task SpillAsync(DonorCore core, ulong segmentId, string path, CancellationToken cancellationToken)
+    {
+        var segment = core.Find(segmentId)
+            ?? throw new WireException(ErrorCode.InvalidArgument, $"Segment {segmentId} is not on this donor (released meanwhile?).");
+        if (!segment.TryEnter())
+            throw new WireException(ErrorCode.CapabilityRevoked, $"Segment {segmentId} was released while its spill began.");
+        try
+        {
+            segment.Freeze();
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+            var source = core.Address(segment);
+            for (long offset = 0; offset < segment.Length; offset += Chunk)
+            {
+                int length = (int)Math.Min(Chunk, segment.Length - offset);
+                await file.WriteAsync(Pooled(source + (nint)offset, length), cancellationToken);
+            }
+
+            file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            segment.Thaw();
+            try { File.Delete(path); } catch (IOException) { }
+            throw;
+        }
+        finally
+        {
+            segment.Exit();
+        }
+    }
+
+    /// <summary>The pool's native memory as a <see cref="ReadOnlyMemory{T}"/> for stream APIs (the pool never moves).</summary>
+    private static ReadOnlyMemory<byte> Pooled(nint address, int length) => new NativeMemory(address, length).Memory;
+
+    private sealed unsafe class NativeMemory(nint address, int length) : System.Buffers.MemoryManager<byte>
+    {
+        public override Span<byte> GetSpan() => new((void*)address, length);
+
+        public override System.Buffers.MemoryHandle Pin(int elementIndex = 0) => new((byte*)address + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
 }

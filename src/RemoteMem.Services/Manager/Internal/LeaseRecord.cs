@@ -44,6 +44,9 @@ internal sealed class LeaseRecord
     /// <summary>Fewer copies than asked for in some group (a donor died or left), until a rebuild restores them.</summary>
     public bool IsDegraded => LostReason is null && Segments.Length < Groups * Replicas;
 
+    /// <summary>The client allowed a drain with nowhere to go to spill the data to files.</summary>
+    public bool AllowSpill { get; init; }
+
     /// <summary>A rebuild is copying this lease's data to new replicas now.</summary>
     public bool Rebuilding { get; set; }
     public Dictionary<ulong, Holder> Holders { get; } = [];

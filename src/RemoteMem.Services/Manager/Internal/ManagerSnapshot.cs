@@ -18,7 +18,7 @@ internal sealed record ManagerSnapshot(ulong NextDonorId, ulong NextLeaseId, Lis
     internal sealed record Holder(ulong Id, Rights Rights, long TtlMs, long ExpiresUnixMs);
 
     internal sealed record Lease(ulong Id, ulong Bytes, uint StripeSize, int Replicas, int Groups, List<Segment> Segments, List<Holder> Holders,
-        string? Name, byte[] Metadata, long CapabilitiesValidUntilUnixMs);
+        string? Name, byte[] Metadata, long CapabilitiesValidUntilUnixMs, bool AllowSpill = false);
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
