@@ -17,11 +17,12 @@ internal static class ManagerCommand
         var leaseTtl = new Option<string?>("--lease-ttl") { Description = "Default lease lifetime between renewals (default 30s)." };
         var stripe = new Option<string?>("--stripe-size") { Description = "Default stripe size (default 1MiB)." };
         var stateFile = new Option<string?>("--state-file") { Description = "Keep the manager's state (donors, leases) in this file so that leases survive a manager restart (default: memory only)." };
+        var rebuildBandwidth = new Option<string?>("--rebuild-bandwidth") { Description = "Cap on the bytes per second a rebuild of lost replicas copies, e.g. 500MB (default), 0 for none." };
         var spillDir = new Option<string?>("--spill-dir") { Description = "A folder every node sees where a drain writes the data of leases that allow it (AllowSpill) when no donor has room (default: none)." };
         var addressFile = new Option<string?>("--address-file") { Description = "Write the manager's host:port to this file once listening (in a folder all nodes see; donors started with --manager-file read it). Removed on a clean stop." };
         var command = new Command("manager", "Run the cluster manager: donor registry, failure detection, placement and leases.")
         {
-            listen, heartbeat, donorTimeout, leaseTtl, stripe, addressFile, stateFile, spillDir, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            listen, heartbeat, donorTimeout, leaseTtl, stripe, addressFile, stateFile, spillDir, rebuildBandwidth, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -31,6 +32,7 @@ internal static class ManagerCommand
                 ["Manager:StripeSize"] = parse.GetValue(stripe),
                 ["Manager:StateFile"] = parse.GetValue(stateFile),
                 ["Manager:SpillDirectory"] = parse.GetValue(spillDir),
+                ["Manager:RebuildBandwidth"] = parse.GetValue(rebuildBandwidth),
             };
             try
             {

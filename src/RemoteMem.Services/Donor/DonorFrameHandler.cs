@@ -103,7 +103,7 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
             try
             {
                 var targets = request.Targets.Select(t => new SegmentTarget(t.Endpoint, t.Capability)).ToList();
-                await SegmentMigration.CopyAsync(core, peers, request.SegmentId, targets, connection.Closed);
+                await SegmentMigration.CopyAsync(core, peers, request.SegmentId, targets, request.BytesPerSecond, connection.Closed);
                 DonorLog.SegmentMoved(logger, request.SegmentId, string.Join(", ", request.Targets.Select(t => t.Endpoint)));
                 await connection.RespondAsync(header, ErrorCode.Ok, ReadOnlyMemory<byte>.Empty);
             }

@@ -12,7 +12,7 @@ namespace RemoteMem.Services.Manager;
 /// makes every holder renew (their old capabilities are refused), so no holder can keep writing to
 /// fewer copies than the group now has. One lease rebuilds at a time, which bounds the bandwidth a
 /// rebuild takes from the cluster; a lease that cannot be rebuilt now (no room, too few nodes) is tried
-/// again on later sweeps.
+/// again on later sweeps. The copy itself is capped at <see cref="ManagerOptions.RebuildBandwidth"/>.
 /// </summary>
 public sealed partial class ManagerCore
 {
@@ -99,7 +99,8 @@ public sealed partial class ManagerCore
         var targets = placed.Select(p => new SegmentMigrate.Target(p.Endpoint, CopyCapability(lease, p))).ToList();
         try
         {
-            await admin.CallAsync(Opcode.SegmentMigrate, new SegmentMigrate(source.SegmentId, targets).Encode()).ConfigureAwait(false);
+            ulong rate = (ulong)ByteSize.Parse(_options.RebuildBandwidth);
+            await admin.CallAsync(Opcode.SegmentMigrate, new SegmentMigrate(source.SegmentId, targets, rate).Encode()).ConfigureAwait(false);
         }
         catch
         {

@@ -42,6 +42,9 @@ public sealed class ManagerOptions
     /// </summary>
     public string? SpillDirectory { get; set; }
 
+    /// <summary>Most bytes per second a rebuild of lost replicas may copy, with units ("500MB"); "0" for no cap. Drains are never capped.</summary>
+    public string RebuildBandwidth { get; set; } = "500MB";
+
     public int StripeSizeBytes => (int)ByteSize.Parse(StripeSize);
 }
 
@@ -59,6 +62,8 @@ internal sealed class ManagerOptionsValidator : IValidateOptions<ManagerOptions>
             errors.Add("Manager:LeaseTtl must be positive and at most Manager:MaxLeaseTtl.");
         if (!ByteSize.TryParse(options.StripeSize, out long stripe) || stripe < 4096 || stripe > WireLimits.AbsoluteMaxFrameSize || (stripe & (stripe - 1)) != 0)
             errors.Add($"Manager:StripeSize '{options.StripeSize}' must be a power of two between 4KiB and 64MiB.");
+        if (!ByteSize.TryParse(options.RebuildBandwidth, out long rate) || rate < 0)
+            errors.Add($"Manager:RebuildBandwidth '{options.RebuildBandwidth}' is not a size per second: use e.g. 500MB, 2GB or 0 (no cap).");
         if (options.DefaultStripeCount < 1) errors.Add("Manager:DefaultStripeCount must be at least 1.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

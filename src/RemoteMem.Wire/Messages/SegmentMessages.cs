@@ -56,9 +56,11 @@ public sealed record SegmentFree(ulong SegmentId)
 /// segment, several when a lost replica is rebuilt (the segment moves and gains copies at once, so
 /// every holder must renew and learn the new copies). From the moment this arrives the segment refuses
 /// writes (<see cref="ErrorCode.SegmentMoving"/>) and still serves reads. The answer comes when every
-/// copy is complete; the manager then frees the segment.
+/// copy is complete; the manager then frees the segment. <see cref="BytesPerSecond"/> caps the copy's
+/// rate (a rebuild, which must not crowd out applications); 0 copies as fast as it can (a drain, which
+/// races its grace time).
 /// </summary>
-public sealed record SegmentMigrate(ulong SegmentId, IReadOnlyList<SegmentMigrate.Target> Targets)
+public sealed record SegmentMigrate(ulong SegmentId, IReadOnlyList<SegmentMigrate.Target> Targets, ulong BytesPerSecond = 0)
 {
     /// <summary>Most copies one request may ask for.</summary>
     public const int MaxTargets = 4;
@@ -76,6 +78,8 @@ public sealed record SegmentMigrate(ulong SegmentId, IReadOnlyList<SegmentMigrat
             target.Capability.Write(capability);
             w.WriteBytes(capability);
         }
+
+        w.WriteUInt64(BytesPerSecond);
     });
 
     public static SegmentMigrate Decode(ReadOnlySpan<byte> payload)
@@ -92,8 +96,9 @@ public sealed record SegmentMigrate(ulong SegmentId, IReadOnlyList<SegmentMigrat
             targets[i] = new Target(endpoint, Capability.Read(r.ReadBytes(Capability.Size)));
         }
 
+        ulong rate = r.ReadUInt64();
         r.EnsureEnd();
-        return new SegmentMigrate(id, targets);
+        return new SegmentMigrate(id, targets, rate);
     }
 }
 

@@ -32,7 +32,7 @@ public sealed class MessageCodecProperties
         ("SegmentAllocate", new SegmentAllocate(7, 4096).Encode(), b => SegmentAllocate.Decode(b)),
         ("SegmentAllocateReply", new SegmentAllocateReply(1, 8192).Encode(), b => SegmentAllocateReply.Decode(b)),
         ("SegmentFree", new SegmentFree(1).Encode(), b => SegmentFree.Decode(b)),
-        ("SegmentMigrate", new SegmentMigrate(1, [new SegmentMigrate.Target("h:2", new Capability { SegmentId = 5, Length = 4096 }), new SegmentMigrate.Target("h:3", new Capability { SegmentId = 6 })]).Encode(), b => SegmentMigrate.Decode(b)),
+        ("SegmentMigrate", new SegmentMigrate(1, [new SegmentMigrate.Target("h:2", new Capability { SegmentId = 5, Length = 4096 }), new SegmentMigrate.Target("h:3", new Capability { SegmentId = 6 })], 500_000_000).Encode(), b => SegmentMigrate.Decode(b)),
     ];
 
     [Fact]

@@ -16,7 +16,7 @@ internal static class SegmentMigration
 
     private const int InFlight = 8;
 
-    public static async Task CopyAsync(DonorCore core, ISegmentTransport transport, ulong segmentId, IReadOnlyList<SegmentTarget> targets, CancellationToken cancellationToken)
+    public static async Task CopyAsync(DonorCore core, ISegmentTransport transport, ulong segmentId, IReadOnlyList<SegmentTarget> targets, ulong bytesPerSecond, CancellationToken cancellationToken)
     {
         var segment = core.Find(segmentId)
             ?? throw new WireException(ErrorCode.InvalidArgument, $"Segment {segmentId} is not on this donor (released meanwhile?).");
@@ -34,8 +34,18 @@ internal static class SegmentMigration
             var source = core.Address(segment);
             int chunk = Math.Min(Chunk, transport.MaxBytesPerRequest);
             var pending = new List<Task>(InFlight);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            long sent = 0;
             for (long offset = 0; offset < segment.Length; offset += chunk)
             {
+                // Rate cap: wait until the bytes sent so far fit the allowed rate.
+                if (bytesPerSecond > 0)
+                {
+                    var due = TimeSpan.FromSeconds(sent / (double)bytesPerSecond) - clock.Elapsed;
+                    if (due > TimeSpan.Zero) await Task.Delay(due, cancellationToken);
+                }
+
+                sent += Math.Min(chunk, segment.Length - offset) * targets.Count;
                 var op = new IoOp(offset, source + (nint)offset, (int)Math.Min(chunk, segment.Length - offset));
                 foreach (var target in targets)
                 {
