@@ -59,26 +59,7 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
             case Opcode.SegmentSpill:
             {
                 RequireManager(connection, header.Opcode);
-                var request = SegmentSpill.Decode(payload.ToArray());
-                var spillHeader = header;
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await SegmentMigration.SpillAsync(core, request.SegmentId, request.Path, connection.Closed);
-                        DonorLog.SegmentMoved(logger, request.SegmentId, request.Path);
-                        await connection.RespondAsync(spillHeader, ErrorCode.Ok, ReadOnlyMemory<byte>.Empty);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                    }
-                    catch (Exception ex)
-                    {
-                        DonorLog.MoveFailed(logger, request.SegmentId, request.Path, ex.Message);
-                        await connection.RespondAsync(spillHeader, ex is WireException wire ? wire.Code : ErrorCode.InternalError,
-                            ErrorPayload.Encode($"Spilling segment {request.SegmentId} to {request.Path} failed: {ex.Message}"));
-                    }
-                });
+                SpillInBackground(connection, header, SegmentSpill.Decode(payload.ToArray()));
                 break;
             }
 
@@ -93,6 +74,34 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
             default:
                 throw new WireException(ErrorCode.UnknownOpcode, $"A donor does not serve opcode 0x{(byte)header.Opcode:x2}.");
         }
+    }
+
+    /// <summary>
+    /// Writing a segment to a file takes a while: it runs off the connection's loop and answers when
+    /// done. (A method of its own, like the next: a lambda in OnFrame that captured its parameters would
+    /// allocate a closure on every data request.)
+    /// </summary>
+    private void SpillInBackground(FrameConnection connection, FrameHeader header, SegmentSpill request)
+    {
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await SegmentMigration.SpillAsync(core, request.SegmentId, request.Path, connection.Closed);
+                DonorLog.SegmentMoved(logger, request.SegmentId, request.Path);
+                await connection.RespondAsync(header, ErrorCode.Ok, ReadOnlyMemory<byte>.Empty);
+            }
+            catch (OperationCanceledException)
+            {
+                // The manager's connection closed: nobody to answer, and the segment took writes again.
+            }
+            catch (Exception ex)
+            {
+                DonorLog.MoveFailed(logger, request.SegmentId, request.Path, ex.Message);
+                await connection.RespondAsync(header, ex is WireException wire ? wire.Code : ErrorCode.InternalError,
+                    ErrorPayload.Encode($"Spilling segment {request.SegmentId} to {request.Path} failed: {ex.Message}"));
+            }
+        });
     }
 
     /// <summary>A copy takes a while: it runs off the connection's loop and answers when done.</summary>
