@@ -53,7 +53,7 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
         for (long o = 0; o < bytes; o += buffers[0].Length)
             await allocation.WriteAsync(o, buffers[0].AsMemory(0, (int)Math.Min(buffers[0].Length, bytes - o)));
 
-        using var raw = RawPath.Open(provider, allocation.Targets[0], bytes);
+        using var raw = RawPath.Open(provider, allocation.Targets[0], buffers);
         var pid = cluster.Donors[0].Pid;
         double fabricCpu = 0;
         long fabricServed = 0;
@@ -69,7 +69,7 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
                     bestRaw = Math.Max(bestRaw, await Measure.ThroughputAsync(Depth, options.Duration, async (worker, i) =>
                     {
                         long offset = (worker * 7919 + i) % slots * size;
-                        await raw.TransferAsync(write, offset, size);
+                        await raw.TransferAsync(write, offset, size, worker);
                         return size;
                     }));
                     double cpuBefore = Measure.CpuSeconds(pid);
@@ -99,7 +99,7 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
             double p50 = double.MaxValue, rawP50 = double.MaxValue;
             for (int round = 0; round < Rounds; round++)
             {
-                var rawLatencies = await Measure.LatenciesAsync(50, options.LatencySamples / Rounds, _ => raw.TransferAsync(write: false, 0, size));
+                var rawLatencies = await Measure.LatenciesAsync(50, options.LatencySamples / Rounds, _ => raw.TransferAsync(write: false, 0, size, worker: 0));
                 var latencies = await Measure.LatenciesAsync(50, options.LatencySamples / Rounds, _ => allocation.ReadAsync(0, buffers[0].AsMemory(0, size)));
                 rawP50 = Math.Min(rawP50, Measure.Percentile(rawLatencies, 0.5));
                 p50 = Math.Min(p50, Measure.Percentile(latencies, 0.5));
@@ -130,43 +130,51 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
             BaselineName: "managed TCP, same donor", Baseline: tcpCpu));
     }
 
-    /// <summary>The ceiling: this process's own endpoint reading and writing the lease's segment through the shim alone.</summary>
+    /// <summary>
+    /// The ceiling: this process's own endpoint reading and writing the lease's segment through the shim
+    /// alone, between the same pinned buffers the RemoteMem run uses (each registered once), so both
+    /// move bytes between the same memories.
+    /// </summary>
     private sealed class RawPath : IDisposable
     {
         private readonly FabricEndpoint _endpoint;
-        private readonly FabricRegistration _registration;
+        private readonly FabricRegistration[] _registrations;
+        private readonly byte[][] _buffers;
         private readonly FabricPeer _peer;
         private readonly FabricAddress _address;
         private readonly ulong _segmentBase;
-        private readonly nint _local;
 
-        private RawPath(FabricEndpoint endpoint, FabricRegistration registration, FabricPeer peer, FabricAddress address, ulong segmentBase, nint local)
+        private RawPath(FabricEndpoint endpoint, FabricRegistration[] registrations, byte[][] buffers, FabricPeer peer, FabricAddress address, ulong segmentBase)
         {
-            (_endpoint, _registration, _peer, _address, _segmentBase, _local) = (endpoint, registration, peer, address, segmentBase, local);
+            (_endpoint, _registrations, _buffers, _peer, _address, _segmentBase) = (endpoint, registrations, buffers, peer, address, segmentBase);
         }
 
-        public static RawPath Open(string provider, SegmentTarget target, long bytes)
+        public static RawPath Open(string provider, SegmentTarget target, byte[][] buffers)
         {
             var address = target.Fabric ?? throw new InvalidOperationException("The donor announced no fabric address.");
-            nint local = NativeMemoryAlloc(bytes);
             var endpoint = FabricEndpoint.Open(new FabricEndpointOptions
             {
                 Provider = provider,
                 LocalAddress = provider.StartsWith("tcp", StringComparison.Ordinal) ? "127.0.0.1" : null,
             });
-            var registration = endpoint.RegisterMemory(local, bytes, remoteAccess: false);
-            return new RawPath(endpoint, registration, endpoint.AddPeer(address.Name), address, address.Base + target.Capability.PoolOffset, local);
+            var registrations = buffers.Select(b => endpoint.RegisterMemory(Marshal.UnsafeAddrOfPinnedArrayElement(b, 0), b.Length, remoteAccess: false)).ToArray();
+            return new RawPath(endpoint, registrations, buffers, endpoint.AddPeer(address.Name), address, address.Base + target.Capability.PoolOffset);
         }
 
-        public ValueTask TransferAsync(bool write, long offset, int size) => write
-            ? _endpoint.WriteAsync(_peer, _local + (nint)offset, _registration.Descriptor, _segmentBase + (ulong)offset, _address.Key, size)
-            : _endpoint.ReadAsync(_peer, _local + (nint)offset, _registration.Descriptor, _segmentBase + (ulong)offset, _address.Key, size);
+        /// <summary>One operation between the segment at <paramref name="offset"/> and worker <paramref name="worker"/>'s buffer.</summary>
+        public ValueTask TransferAsync(bool write, long offset, int size, int worker)
+        {
+            nint local = Marshal.UnsafeAddrOfPinnedArrayElement(_buffers[worker], 0);
+            var descriptor = _registrations[worker].Descriptor;
+            return write
+                ? _endpoint.WriteAsync(_peer, local, descriptor, _segmentBase + (ulong)offset, _address.Key, size)
+                : _endpoint.ReadAsync(_peer, local, descriptor, _segmentBase + (ulong)offset, _address.Key, size);
+        }
 
         public void Dispose()
         {
-            _registration.Dispose();
+            foreach (var registration in _registrations) registration.Dispose();
             _endpoint.Dispose();
-            NativeMemoryFree(_local);
         }
     }
 
@@ -178,13 +186,4 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
             DataTransport = transport,
             FabricProvider = provider,
         });
-
-    private static unsafe nint NativeMemoryAlloc(long bytes)
-    {
-        var p = NativeMemory.AlignedAlloc((nuint)bytes, 4096);
-        new Span<byte>(p, (int)Math.Min(bytes, int.MaxValue)).Clear(); // commit the pages before measuring
-        return (nint)p;
-    }
-
-    private static unsafe void NativeMemoryFree(nint p) => NativeMemory.AlignedFree((void*)p);
 }
