@@ -113,6 +113,7 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
         }
 
         var peer = Check(target, ops, write: false);
+        RepairIfBroken();
         foreach (var op in ops)
             _endpoint.Read(peer, op.Local, _local.DescriptorFor(op.Local, op.Length), RemoteAddress(target, op), target.Fabric!.Key, op.Length);
     }
@@ -126,6 +127,7 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
         }
 
         var peer = Check(target, ops, write: true);
+        RepairIfBroken();
         foreach (var op in ops)
             _endpoint.Write(peer, op.Local, _local.DescriptorFor(op.Local, op.Length), RemoteAddress(target, op), target.Fabric!.Key, op.Length);
     }
@@ -153,17 +155,33 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
             return ValueTask.FromException(ex);
         }
 
-        if (ops.Length != 1) return ExecuteManyAsync(write, peer, target, ops);
-        int generation = _endpoint.Generation;
-        var task = Start(write, peer, target, ops.Span[0]);
-        return task.IsCompletedSuccessfully ? task : GuardAsync(task, generation);
+        RepairIfBroken();
+        // A single operation returns the endpoint's own ValueTask: no async layer of ours on the hot path.
+        return ops.Length == 1 ? Start(write, peer, target, ops.Span[0]) : ExecuteManyAsync(write, peer, target, ops);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ExecuteManyAsync(bool write, FabricPeer peer, SegmentTarget target, ReadOnlyMemory<IoOp> ops)
     {
-        int generation = _endpoint.Generation;
-        for (int i = 0; i < ops.Length; i++) await GuardAsync(Start(write, peer, target, ops.Span[i]), generation).ConfigureAwait(false);
+        for (int i = 0; i < ops.Length; i++) await Start(write, peer, target, ops.Span[i]).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A broken connection (tcp after an error) fails the operations that met it; the caller retries
+    /// (the client's recovery does), and the retry finds the flag and repairs the endpoint once, for
+    /// everyone, before posting. Checking here costs a volatile read instead of an async layer per operation.
+    /// </summary>
+    private void RepairIfBroken()
+    {
+        if (!_endpoint.NeedsRebuild) return;
+        try
+        {
+            _endpoint.Rebuild(_endpoint.Generation);
+        }
+        catch (NotSupportedException)
+        {
+            // Registrations bound to the endpoint (cxi): the error stands; the client reconnects.
+        }
     }
 
     private ValueTask Start(bool write, FabricPeer peer, SegmentTarget target, in IoOp op)
@@ -174,29 +192,6 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
         return write
             ? _endpoint.WriteAsync(peer, op.Local, descriptor, remote, target.Fabric!.Key, op.Length, deliveryComplete: true)
             : _endpoint.ReadAsync(peer, op.Local, descriptor, remote, target.Fabric!.Key, op.Length);
-    }
-
-    /// <summary>A broken connection (tcp after an error) is repaired once for everyone who saw it; the caller's retry then goes through.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask GuardAsync(ValueTask operation, int generation)
-    {
-        try
-        {
-            await operation.ConfigureAwait(false);
-        }
-        catch (FabricConnectionBrokenException)
-        {
-            try
-            {
-                _endpoint.Rebuild(generation);
-            }
-            catch (NotSupportedException)
-            {
-                // Registrations bound to the endpoint (cxi): the error stands; the client reconnects.
-            }
-
-            throw;
-        }
     }
 
     /// <summary>The checks a donor makes on the TCP path, made here because one-sided access bypasses the donor.</summary>

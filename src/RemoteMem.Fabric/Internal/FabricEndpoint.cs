@@ -121,6 +121,12 @@ internal sealed class FabricEndpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// An operation on the current path failed with a broken connection (tcp after an error): callers
+    /// <see cref="Rebuild(int)"/> with the <see cref="Generation"/> they read before posting again.
+    /// </summary>
+    public bool NeedsRebuild => CurrentPath().Operations.IsBroken;
+
     /// <summary>This endpoint's address for out-of-band exchange (a copy). Changes with <see cref="Rebuild()"/>.</summary>
     public byte[] GetName() => (byte[])CurrentPath().Name.Clone();
 

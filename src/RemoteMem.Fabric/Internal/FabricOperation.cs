@@ -139,6 +139,7 @@ internal sealed class FabricOperation : IValueTaskSource
     private void Signal(Exception? error)
     {
         _error = error;
+        if (error is FabricConnectionBrokenException) _pool.MarkBroken();
         if (_synchronous)
         {
             lock (_gate)

@@ -38,6 +38,13 @@ internal sealed class OperationPool
 
     public bool IsRetired => _retired;
 
+    /// <summary>An operation of this path failed with a broken connection: the path needs a rebuild before the next post.</summary>
+    public bool IsBroken => Volatile.Read(ref _broken);
+
+    public void MarkBroken() => Volatile.Write(ref _broken, true);
+
+    private bool _broken;
+
     public ReadOnlySpan<FabricOperation> Operations => _operations;
 
     public int QuarantinedCount
