@@ -27,14 +27,7 @@ public sealed class FabricPoolExport : IDisposable
     /// <summary>Opens the provider and registers [<paramref name="pool"/>, +<paramref name="length"/>). Throws <see cref="FabricException"/> with the reason when it cannot.</summary>
     public static FabricPoolExport Open(FabricTransportOptions options, nint pool, long length, ILogger? logger = null)
     {
-        var endpoint = FabricEndpoint.Open(new FabricEndpointOptions
-        {
-            Provider = options.Provider,
-            LocalAddress = options.EffectiveLocalAddress,
-            ProgressMode = options.ProgressMode,
-            OperationTimeout = options.OperationTimeout,
-            Logger = logger,
-        });
+        var endpoint = FabricEndpoint.Open(options.ToEndpointOptions(logger));
         try
         {
             return new FabricPoolExport(endpoint, endpoint.RegisterMemory(pool, length, remoteAccess: true));

@@ -37,14 +37,7 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
     /// <summary>Opens the fabric endpoint; throws <see cref="FabricException"/> (with the reason) when the provider cannot run here.</summary>
     public static FabricSegmentTransport Open(FabricTransportOptions options, ISegmentTransport fallback, ILogger? logger = null)
     {
-        var endpoint = FabricEndpoint.Open(new FabricEndpointOptions
-        {
-            Provider = options.Provider,
-            LocalAddress = options.EffectiveLocalAddress,
-            ProgressMode = options.ProgressMode,
-            OperationTimeout = options.OperationTimeout,
-            Logger = logger,
-        });
+        var endpoint = FabricEndpoint.Open(options.ToEndpointOptions(logger));
         return new FabricSegmentTransport(endpoint, fallback);
     }
 
@@ -81,12 +74,10 @@ public sealed class FabricSegmentTransport : ISegmentTransport, ILocalMemoryRegi
     private ValueTask FallbackAsync(bool write, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
     {
         int limit = Fallback.MaxBytesPerRequest;
-        bool fits = true;
         long total = 0;
         foreach (var op in ops.Span) total += op.Length;
-        if (total > limit) fits = false;
-        if (fits) return write ? Fallback.WriteAsync(target, ops, cancellationToken) : Fallback.ReadAsync(target, ops, cancellationToken);
-        return FallbackPiecesAsync(write, target, ops, limit, cancellationToken);
+        if (total > limit) return FallbackPiecesAsync(write, target, ops, limit, cancellationToken);
+        return write ? Fallback.WriteAsync(target, ops, cancellationToken) : Fallback.ReadAsync(target, ops, cancellationToken);
     }
 
     private async ValueTask FallbackPiecesAsync(bool write, SegmentTarget target, ReadOnlyMemory<IoOp> ops, int limit, CancellationToken cancellationToken)

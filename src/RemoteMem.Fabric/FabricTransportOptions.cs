@@ -9,8 +9,15 @@ public sealed class FabricTransportOptions
     /// <summary>The local address the endpoint binds to (tcp providers); null lets the provider choose. Ignored by providers that are not addressed by IP (shm).</summary>
     public string? LocalAddress { get; set; }
 
-    /// <summary><see cref="LocalAddress"/> where the provider takes one: only the tcp providers bind to an IP address here.</summary>
-    internal string? EffectiveLocalAddress => Provider.StartsWith("tcp", StringComparison.Ordinal) ? LocalAddress : null;
+    /// <summary>The endpoint these options describe. Only the tcp providers bind to an IP address; shm has none.</summary>
+    internal Internal.FabricEndpointOptions ToEndpointOptions(Microsoft.Extensions.Logging.ILogger? logger) => new()
+    {
+        Provider = Provider,
+        LocalAddress = Provider.StartsWith("tcp", StringComparison.Ordinal) ? LocalAddress : null,
+        ProgressMode = ProgressMode,
+        OperationTimeout = OperationTimeout,
+        Logger = logger,
+    };
 
     /// <summary>Blocking progress waits on the completion queue (no CPU burned); spinning polls it (lower latency, one core busy).</summary>
     public FabricProgressMode ProgressMode { get; set; } = FabricProgressMode.Blocking;
