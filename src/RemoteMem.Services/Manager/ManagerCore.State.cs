@@ -43,14 +43,13 @@ public sealed partial class ManagerCore
         _leases.Values.Where(l => l.LostReason is null).Select(l => new ManagerSnapshot.Lease(
             l.Id, l.Bytes, l.StripeSize, l.Replicas, l.Groups,
             l.Segments.Select(s => new ManagerSnapshot.Segment(s.DonorId, s.Endpoint, s.SegmentId, s.PoolOffset, s.Length, s.Group)).ToList(),
-            // Expiries are left out of the comparison's churn: a restart grants a fresh lifetime anyway.
-            l.Holders.Values.Select(h => new ManagerSnapshot.Holder(h.Id, h.Rights, (long)h.Ttl.TotalMilliseconds, 0)).ToList(),
+            l.Holders.Values.Select(h => new ManagerSnapshot.Holder(h.Id, h.Rights, (long)h.Ttl.TotalMilliseconds)).ToList(),
             l.Name, l.Metadata, l.CapabilitiesValidUntilUnixMs, l.AllowSpill)).ToList());
 
-    /// <summary>Reads the state file, if there is one; returns the restored donors, whose admin connections the caller opens.</summary>
-    public int RestoreState()
+    /// <summary>Reads the state file, if there is one, and reopens the manager's connection to each restored donor.</summary>
+    public void RestoreState()
     {
-        if (_options.StateFile is not { } path || !File.Exists(path)) return 0;
+        if (_options.StateFile is not { } path || !File.Exists(path)) return;
         var snapshot = ManagerSnapshot.FromJson(File.ReadAllText(path));
         long now = NowUnixMs;
         lock (_lock)
@@ -87,6 +86,5 @@ public sealed partial class ManagerCore
         ManagerLog.StateRestored(_logger, path, snapshot.Donors.Count, snapshot.Leases.Count);
         // Re-open the manager's connection to each donor now; one that is gone is declared dead at once.
         foreach (var donor in _donors.Values.ToList()) _ = ConnectAdminAsync(donor);
-        return snapshot.Leases.Count;
     }
 }

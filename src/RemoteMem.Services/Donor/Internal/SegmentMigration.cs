@@ -16,21 +16,15 @@ internal static class SegmentMigration
 
     private const int InFlight = 8;
 
-    public static async Task CopyAsync(DonorCore core, ISegmentTransport transport, ulong segmentId, IReadOnlyList<SegmentTarget> targets, ulong bytesPerSecond, CancellationToken cancellationToken)
-    {
-        var segment = core.Find(segmentId)
-            ?? throw new WireException(ErrorCode.InvalidArgument, $"Segment {segmentId} is not on this donor (released meanwhile?).");
-        foreach (var target in targets)
+    public static Task CopyAsync(DonorCore core, ISegmentTransport transport, ulong segmentId, IReadOnlyList<SegmentTarget> targets, ulong bytesPerSecond, CancellationToken cancellationToken) =>
+        WhileFrozenAsync(core, segmentId, "move", async segment =>
         {
-            if ((long)target.Capability.Length != segment.Length)
-                throw new WireException(ErrorCode.InvalidArgument, $"A target of segment {segmentId} holds {target.Capability.Length} bytes, the segment {segment.Length}.");
-        }
+            foreach (var target in targets)
+            {
+                if ((long)target.Capability.Length != segment.Length)
+                    throw new WireException(ErrorCode.InvalidArgument, $"A target of segment {segmentId} holds {target.Capability.Length} bytes, the segment {segment.Length}.");
+            }
 
-        if (!segment.TryEnter())
-            throw new WireException(ErrorCode.CapabilityRevoked, $"Segment {segmentId} was released while its move began.");
-        try
-        {
-            segment.Freeze();
             var source = core.Address(segment);
             int chunk = Math.Min(Chunk, transport.MaxBytesPerRequest);
             var pending = new List<Task>(InFlight);
@@ -59,42 +53,51 @@ internal static class SegmentMigration
             }
 
             await Task.WhenAll(pending);
-        }
-        catch
-        {
-            segment.Thaw();
-            throw;
-        }
-        finally
-        {
-            segment.Exit();
-        }
-    }
+        });
 
     /// <summary>Writes one segment to a file (a spill when no donor has room), with writes refused meanwhile, and flushes it to disk.</summary>
-    public static async Task SpillAsync(DonorCore core, ulong segmentId, string path, CancellationToken cancellationToken)
+    public static Task SpillAsync(DonorCore core, ulong segmentId, string path, CancellationToken cancellationToken) =>
+        WhileFrozenAsync(core, segmentId, "spill", segment =>
+        {
+            try
+            {
+                using var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
+                var source = core.Address(segment);
+                for (long offset = 0; offset < segment.Length; offset += Chunk)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    RandomAccess.Write(file, PoolSpan(source + (nint)offset, (int)Math.Min(Chunk, segment.Length - offset)), offset);
+                }
+
+                RandomAccess.FlushToDisk(file);
+            }
+            catch
+            {
+                try { File.Delete(path); } catch (IOException) { }
+                throw;
+            }
+
+            return Task.CompletedTask;
+        });
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a segment held and frozen (reads go on, writes get SegmentMoving,
+    /// the writes already inside finish first). On failure the segment takes writes again and stays here.
+    /// </summary>
+    private static async Task WhileFrozenAsync(DonorCore core, ulong segmentId, string what, Func<Segment, Task> work)
     {
         var segment = core.Find(segmentId)
             ?? throw new WireException(ErrorCode.InvalidArgument, $"Segment {segmentId} is not on this donor (released meanwhile?).");
         if (!segment.TryEnter())
-            throw new WireException(ErrorCode.CapabilityRevoked, $"Segment {segmentId} was released while its spill began.");
+            throw new WireException(ErrorCode.CapabilityRevoked, $"Segment {segmentId} was released while its {what} began.");
         try
         {
             segment.Freeze();
-            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
-            var source = core.Address(segment);
-            for (long offset = 0; offset < segment.Length; offset += Chunk)
-            {
-                int length = (int)Math.Min(Chunk, segment.Length - offset);
-                await file.WriteAsync(Pooled(source + (nint)offset, length), cancellationToken);
-            }
-
-            file.Flush(flushToDisk: true);
+            await work(segment);
         }
         catch
         {
             segment.Thaw();
-            try { File.Delete(path); } catch (IOException) { }
             throw;
         }
         finally
@@ -103,21 +106,6 @@ internal static class SegmentMigration
         }
     }
 
-    /// <summary>The pool's native memory as a <see cref="ReadOnlyMemory{T}"/> for stream APIs (the pool never moves).</summary>
-    private static ReadOnlyMemory<byte> Pooled(nint address, int length) => new NativeMemory(address, length).Memory;
-
-    private sealed unsafe class NativeMemory(nint address, int length) : System.Buffers.MemoryManager<byte>
-    {
-        public override Span<byte> GetSpan() => new((void*)address, length);
-
-        public override System.Buffers.MemoryHandle Pin(int elementIndex = 0) => new((byte*)address + elementIndex);
-
-        public override void Unpin()
-        {
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-    }
+    /// <summary>The pool's native memory (it never moves) as a span.</summary>
+    private static unsafe ReadOnlySpan<byte> PoolSpan(nint address, int length) => new((void*)address, length);
 }

@@ -15,7 +15,8 @@ internal sealed record ManagerSnapshot(ulong NextDonorId, ulong NextLeaseId, Lis
 
     internal sealed record Segment(ulong DonorId, string Endpoint, ulong SegmentId, ulong PoolOffset, ulong Length, ushort Group);
 
-    internal sealed record Holder(ulong Id, Rights Rights, long TtlMs, long ExpiresUnixMs);
+    /// <summary>No expiry: a restored holder gets a fresh lifetime from the restart (and renewals then cause no writes).</summary>
+    internal sealed record Holder(ulong Id, Rights Rights, long TtlMs);
 
     internal sealed record Lease(ulong Id, ulong Bytes, uint StripeSize, int Replicas, int Groups, List<Segment> Segments, List<Holder> Holders,
         string? Name, byte[] Metadata, long CapabilitiesValidUntilUnixMs, bool AllowSpill = false);
