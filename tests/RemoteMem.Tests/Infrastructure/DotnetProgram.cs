@@ -17,14 +17,20 @@ public static class DotnetProgram
         RunAsync(assembly, secret, null, timeout, args);
 
     /// <summary>As above, with variables to set (a null value removes the variable).</summary>
-    public static async Task<Result> RunAsync(string assembly, string? secret, IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(string assembly, string? secret, IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.IsPathRooted(assembly) ? assembly : Path.Combine(AppContext.BaseDirectory, assembly));
+        var variables = new Dictionary<string, string?> { [ClusterSecret.EnvironmentVariable] = secret };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>()) variables[name] = value;
+        return RunFileAsync("dotnet", variables, timeout, null, [Path.IsPathRooted(assembly) ? assembly : Path.Combine(AppContext.BaseDirectory, assembly), .. args]);
+    }
+
+    /// <summary>Runs any program (a script, sbatch) to completion, with variables to set (a null value removes one).</summary>
+    public static async Task<Result> RunFileAsync(string program, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout, string? workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment.Remove(ClusterSecret.EnvironmentVariable);
-        if (secret is not null) info.Environment[ClusterSecret.EnvironmentVariable] = secret;
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        foreach (var (name, value) in environment)
         {
             if (value is null) info.Environment.Remove(name);
             else info.Environment[name] = value;

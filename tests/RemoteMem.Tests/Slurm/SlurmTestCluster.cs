@@ -35,18 +35,8 @@ internal static class SlurmTestCluster
     }
 
     /// <summary>Runs a program (a sample script, sbatch) with extra environment variables and returns its exit code and output.</summary>
-    public static async Task<DotnetProgram.Result> RunAsync(string program, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repository.Root };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment) info.Environment[name] = value;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(limit.Token);
-        return new DotnetProgram.Result(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<DotnetProgram.Result> RunAsync(string program, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args) =>
+        DotnetProgram.RunFileAsync(program, environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), timeout, Repository.Root, args);
 
     /// <summary>Waits until Slurm no longer lists the job (it completed, failed or was cancelled).</summary>
     public static async Task WaitForJobEndAsync(string job, TimeSpan timeout)
