@@ -4,6 +4,7 @@ using System.Reflection;
 using RemoteMem.Cli.Internal;
 using RemoteMem.Cli.Slurm;
 using RemoteMem.Client;
+using RemoteMem.Services.Donor.Internal;
 using RemoteMem.Wire;
 using RemoteMem.Wire.Messages;
 
@@ -193,7 +194,7 @@ internal static class DonateCommand
         Console.Out.WriteLine($"Waiting up to {timeout.TotalSeconds:0} s for {jobs.Count} donor(s) to register...");
         while (clock.Elapsed < timeout)
         {
-            endpoint ??= TryReadManagerFile(spec.ManagerFile!);
+            endpoint ??= ManagerAddress.TryRead(spec.ManagerFile!);
             if (endpoint is not null)
             {
                 try
@@ -234,18 +235,5 @@ internal static class DonateCommand
         }
 
         return await SlurmCommand.FailAsync("donate", $"only {seen.Count} of {jobs.Count} donor(s) registered within {timeout.TotalSeconds:0} s; pending jobs wait for free nodes (`squeue -n {spec.JobName}`).");
-    }
-
-    private static string? TryReadManagerFile(string path)
-    {
-        try
-        {
-            var text = File.ReadAllText(path).Trim();
-            return text.Length > 0 ? text : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 }

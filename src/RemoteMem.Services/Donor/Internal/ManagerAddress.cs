@@ -30,7 +30,7 @@ internal static class ManagerAddress
     }
 
     /// <summary>The endpoint in <paramref name="path"/>, or null while the file is missing, empty or half-written.</summary>
-    private static string? TryRead(string path)
+    internal static string? TryRead(string path)
     {
         try
         {
