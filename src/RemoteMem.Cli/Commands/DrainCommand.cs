@@ -40,7 +40,8 @@ internal static class DrainCommand
                     var now = (await client.GetStatusAsync(cancellationToken)).Donors.First(d => d.Id == donorId);
                     if (now.Health is DonorHealth.Left or DonorHealth.Dead)
                     {
-                        var lost = (await client.GetStatusAsync(cancellationToken)).Leases.Count(l => l.Lost && l.LostReason?.Contains($"donor {donorId} ", StringComparison.Ordinal) == true);
+                        // A lease lost with the donor still lists it among its donors.
+                        var lost = (await client.GetStatusAsync(cancellationToken)).Leases.Count(l => l.Lost && l.DonorIds.Contains(donorId));
                         Console.Out.WriteLine($"Donor {donorId} has left ({clock.Elapsed.TotalSeconds:0.0} s); leases lost with it: {lost}.");
                         return lost == 0 ? 0 : 3;
                     }
