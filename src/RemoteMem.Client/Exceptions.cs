@@ -41,3 +41,28 @@ public sealed class InsufficientCapacityException(ErrorCode code, string message
 
 /// <summary>Data read back failed its checksum: it is reported, never returned.</summary>
 public sealed class DataCorruptedException(string message) : RemoteMemException(ErrorCode.ChecksumMismatch, message);
+
+/// <summary>A remote function threw: <see cref="RemoteType"/> is the exception's type on the executor, the message its message.</summary>
+public sealed class FunctionFailedException(string function, string remoteType, string message)
+    : RemoteMemException(ErrorCode.FunctionFailed, $"Function '{function}' threw {remoteType}: {message}")
+{
+    public string Function { get; } = function;
+
+    public string RemoteType { get; } = remoteType;
+
+    public string RemoteMessage { get; } = message;
+}
+
+/// <summary>An invocation ran past its deadline (the function's cancellation token was cancelled, or it never answered).</summary>
+public sealed class FunctionTimeoutException(string function, string message)
+    : RemoteMemException(ErrorCode.DeadlineExceeded, message)
+{
+    public string Function { get; } = function;
+}
+
+/// <summary>The executor of a function lease is gone (it crashed, was killed, or its donor left): its pending calls fail with this; lease a new one.</summary>
+public sealed class ExecutorLostException(ulong leaseId, string message, Exception? inner = null)
+    : RemoteMemException(ErrorCode.ExecutorLost, message, inner)
+{
+    public ulong LeaseId { get; } = leaseId;
+}

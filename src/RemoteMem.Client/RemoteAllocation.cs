@@ -68,6 +68,9 @@ public sealed class RemoteAllocation : IAsyncDisposable
     internal ISegmentTransport Transport => _client.Transport;
 
     /// <summary>The current segments and capabilities (replaced whole on renewal).</summary>
+    /// <summary>The segments by column (stripe index modulo column count), each with its replicas.</summary>
+    internal SegmentTarget[][] Groups => Volatile.Read(ref _groups);
+
     internal IReadOnlyList<SegmentTarget> Targets => Volatile.Read(ref _groups).SelectMany(g => g).ToArray();
 
     private long TtlMs { get; }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
+using RemoteMem.Client.Functions;
 using RemoteMem.Client.Internal;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
@@ -19,10 +20,13 @@ public sealed class RemoteMemClient : IAsyncDisposable
     private readonly ConcurrentDictionary<(ulong Lease, ulong Holder), RemoteAllocation> _allocations = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _renewLoop;
+    private readonly ConcurrentDictionary<ExecutorLease, byte> _executors = new();
+    private readonly ClusterSecret _secret;
 
     private RemoteMemClient(RemoteMemClientOptions options, ClusterSecret secret)
     {
         Options = options;
+        _secret = secret;
         _control = new ControlChannel(options.Manager, secret, options);
         _control.LeaseLost += e =>
         {
@@ -149,6 +153,41 @@ public sealed class RemoteMemClient : IAsyncDisposable
         StatusReport.Decode(await _control.CallAsync(Opcode.Status, [], idempotent: true, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
+    /// Leases an executor: a process on a donor with <see cref="ExecutorLeaseOptions.Cores"/> worker cores
+    /// running the options' package (uploaded to that donor once, then reused by hash). Invoke its
+    /// functions with <see cref="ExecutorLease.InvokeAsync(string, ReadOnlyMemory{byte}, TimeSpan?, CancellationToken)"/>;
+    /// dispose it to give the cores back.
+    /// </summary>
+    public async Task<ExecutorLease> LeaseExecutorAsync(ExecutorLeaseOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var lease = await ExecutorLease.StartAsync(this, _control, _secret, Options.Transport(Options.ControlTimeout), options, cancellationToken).ConfigureAwait(false);
+        _executors[lease] = 0;
+        return lease;
+    }
+
+    /// <summary>
+    /// Leases <paramref name="count"/> executors at once (the manager spreads them over donors with free
+    /// cores) for fan-out; see <see cref="ExecutorGroup"/>.
+    /// </summary>
+    public async Task<ExecutorGroup> LeaseExecutorsAsync(int count, ExecutorLeaseOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var starts = Enumerable.Range(0, count).Select(_ => LeaseExecutorAsync(options, cancellationToken)).ToList();
+        try
+        {
+            return new ExecutorGroup(await Task.WhenAll(starts).ConfigureAwait(false));
+        }
+        catch
+        {
+            foreach (var start in starts.Where(s => s.IsCompletedSuccessfully)) await start.Result.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    internal void Forget(ExecutorLease lease) => _executors.TryRemove(lease, out _);
+
+    /// <summary>
     /// Operators: asks donor <paramref name="donorId"/> (an id from <see cref="GetStatusAsync"/>) to drain
     /// and leave, as SIGTERM would: its segments move to other donors, then it exits. Returns once the
     /// donor has accepted; watch <see cref="GetStatusAsync"/> for it to leave.
@@ -217,6 +256,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
     {
         _stopping.Cancel();
         await _renewLoop.ConfigureAwait(false);
+        foreach (var lease in _executors.Keys) await lease.DisposeAsync().ConfigureAwait(false);
         await Transport.DisposeAsync().ConfigureAwait(false);
         await _control.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();

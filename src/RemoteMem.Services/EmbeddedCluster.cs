@@ -36,7 +36,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     public string ManagerEndpoint => Manager.Endpoint;
 
     /// <summary>Starts a manager and <paramref name="donors"/> donors of <paramref name="bytesPerDonor"/> each, and waits until they are registered.</summary>
-    public static async Task<EmbeddedCluster> StartAsync(int donors, long bytesPerDonor, Action<ManagerOptions>? configure = null)
+    public static async Task<EmbeddedCluster> StartAsync(int donors, long bytesPerDonor, Action<ManagerOptions>? configure = null, Action<DonorOptions>? configureDonor = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(donors);
         var secret = ClusterSecret.Generate(out var text);
@@ -47,7 +47,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         var cluster = new EmbeddedCluster(manager, secret, text);
         try
         {
-            for (int i = 0; i < donors; i++) await cluster.AddDonorAsync(bytesPerDonor).ConfigureAwait(false);
+            for (int i = 0; i < donors; i++) await cluster.AddDonorAsync(bytesPerDonor, configureDonor).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -58,10 +58,12 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     }
 
     /// <summary>Starts one more donor and waits until it has registered.</summary>
-    public async Task<DonorService> AddDonorAsync(long bytes)
+    public async Task<DonorService> AddDonorAsync(long bytes, Action<DonorOptions>? configure = null)
     {
+        var options = new DonorOptions { Manager = ManagerEndpoint, Listen = "127.0.0.1:0", Memory = bytes.ToString(), StopGrace = TimeSpan.FromSeconds(2) };
+        configure?.Invoke(options);
         var donor = new DonorService(
-            Options.Create(new DonorOptions { Manager = ManagerEndpoint, Listen = "127.0.0.1:0", Memory = bytes.ToString(), StopGrace = TimeSpan.FromSeconds(2) }),
+            Options.Create(options),
             Options.Create(new ClusterOptions { Secret = SecretText }),
             NullLogger<DonorService>.Instance);
         _donors.Add(donor);

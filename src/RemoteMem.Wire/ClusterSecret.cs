@@ -59,6 +59,13 @@ public sealed class ClusterSecret
         return new ClusterSecret(bytes);
     }
 
+    /// <summary>A secret from raw bytes (at least 16), e.g. an executor lease's derived key.</summary>
+    public static ClusterSecret FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < MinimumBytes) throw new ArgumentException($"A secret needs at least {MinimumBytes} bytes.", nameof(bytes));
+        return new ClusterSecret(bytes.ToArray());
+    }
+
     /// <summary>Reads a secret file (hex or base64 text).</summary>
     public static ClusterSecret FromFile(string path)
     {

@@ -40,6 +40,22 @@ public enum ErrorCode : ushort
     /// <summary>The segment is being copied to another donor (a drain): writes wait; refresh the lease's grant and retry.</summary>
     SegmentMoving = 49,
 
+    // Functions (50-59).
+    /// <summary>The function threw; the message carries the exception's type and message.</summary>
+    FunctionFailed = 50,
+
+    /// <summary>The invocation ran past its deadline (its cancellation token was cancelled).</summary>
+    DeadlineExceeded = 51,
+
+    /// <summary>The executor process is gone (crashed, killed or stopped); its pending calls fail with this.</summary>
+    ExecutorLost = 52,
+
+    /// <summary>A function package is not a valid package (bad hash, bad archive, no entry assembly).</summary>
+    PackageInvalid = 53,
+
+    /// <summary>The donor does not hold the package named: upload it first.</summary>
+    PackageMissing = 54,
+
     // Service state (60-79).
     ShuttingDown = 60,
     Timeout = 61,

@@ -27,12 +27,14 @@ internal static class DonorCommand
         var advertise = new Option<string?>("--advertise") { Description = "host:port clients should use, when it differs from --listen." };
         var memory = new Option<string?>("--memory") { Description = "Memory to donate, with units, e.g. 16GiB (default 1GiB). Committed only as it is used." };
         var cores = new Option<int?>("--cores") { Description = "Cores to offer for functions (default: all)." };
-        var gpus = new Option<int?>("--gpus") { Description = "GPUs to offer for functions (default 0)." };
+        var gpus = new Option<int?>("--gpus") { Description = "GPUs to offer for functions (default 0). A GPU lease gets ILGPU's best device: CUDA, OpenCL, else its CPU accelerator." };
+        var packages = new Option<string?>("--package-dir") { Description = "Where function packages are kept by SHA-256 (default: remotemem-packages-USER in the temp folder)." };
+        var executorCommand = new Option<string?>("--executor-command") { Description = "How to run remotemem for executors (default: the remotemem next to this donor); `executor` is appended." };
         var name = new Option<string?>("--name") { Description = "Name shown in status (default: the advertised endpoint)." };
         var node = new Option<string?>("--node") { Description = "Node name (default: the Slurm node name inside a job, else the host name)." };
         var command = new Command("donor", "Run a memory donor: serve leased ranges of a native memory pool to clients.")
         {
-            manager, managerFile, listen, advertise, memory, cores, gpus, name, node, job, drainGrace, transport, provider, progress, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
+            manager, managerFile, listen, advertise, memory, cores, gpus, packages, executorCommand, name, node, job, drainGrace, transport, provider, progress, ServiceHost.SecretFileOption, ServiceHost.ConfigOption, ServiceHost.LogLevelOption,
         };
         command.Subcommands.Add(DrainCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
@@ -50,6 +52,8 @@ internal static class DonorCommand
                 ["Donor:Memory"] = parse.GetValue(memory),
                 ["Donor:Cores"] = parse.GetValue(cores)?.ToString(),
                 ["Donor:Gpus"] = parse.GetValue(gpus)?.ToString(),
+                ["Donor:PackageDirectory"] = parse.GetValue(packages),
+                ["Donor:ExecutorCommand"] = parse.GetValue(executorCommand),
                 ["Donor:Name"] = parse.GetValue(name),
                 ["Donor:Node"] = parse.GetValue(node),
             };

@@ -134,6 +134,29 @@ public sealed class DonorCore : IDisposable
     /// <summary>The pool's first byte and length, for registering it with a fabric once.</summary>
     internal unsafe (nint Address, long Length) Pool => ((nint)_pool.Base, _pool.Length);
 
+    /// <summary>The memfd behind the pool that executors inherit for near-data work; -1 when the pool is private.</summary>
+    internal int PoolFd => _pool.SharedFd;
+
+    /// <summary>
+    /// Checks a capability a client hands to its executor for near-data work (MAC, expiry, donor, the
+    /// segment still live and unchanged, write rights: the executor maps the memory writable) and
+    /// returns where the segment is in the pool.
+    /// </summary>
+    internal (long PoolOffset, long Length) AuthorizeNearData(in Capability capability)
+    {
+        var code = _authority.Verify(capability, NowUnixMs);
+        if (code != ErrorCode.Ok)
+            throw new WireException(code, $"Near-data capability of lease {capability.LeaseId}: {(code == ErrorCode.CapabilityExpired ? "expired" : "signature does not verify")}.");
+        if (capability.DonorId != DonorId)
+            throw new WireException(ErrorCode.CapabilityInvalid, $"Near-data segment {capability.SegmentId} is on donor {capability.DonorId}, not this donor {DonorId}: lease the executor where the data is.");
+        if ((capability.Rights & Rights.Write) == 0)
+            throw new WireException(ErrorCode.RightsDenied, $"Near-data work on segment {capability.SegmentId} needs a writable capability (an executor maps the segment read-write).");
+        if (!_segments.TryGetValue(capability.SegmentId, out var live) || live.LeaseId != capability.LeaseId
+            || (ulong)live.PoolOffset != capability.PoolOffset || (ulong)live.Length != capability.Length)
+            throw new WireException(ErrorCode.CapabilityRevoked, $"Segment {capability.SegmentId} of lease {capability.LeaseId} has been released or moved.");
+        return (live.PoolOffset, live.Length);
+    }
+
     /// <summary>The live segment with this id, or null.</summary>
     internal Segment? Find(ulong segmentId) => _segments.TryGetValue(segmentId, out var segment) ? segment : null;
 

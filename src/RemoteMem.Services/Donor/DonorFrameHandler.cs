@@ -1,4 +1,5 @@
 using System.Buffers;
+using RemoteMem.Services.Donor.Executors;
 using RemoteMem.Services.Donor.Internal;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
@@ -8,10 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace RemoteMem.Services.Donor;
 
 /// <summary>
-/// Serves a donor's frames: one-sided data requests (no user code runs) and the manager's segment
-/// control. Data requests complete synchronously on the connection's loop and allocate nothing.
+/// Serves a donor's frames: one-sided data requests (no user code runs), the manager's segment
+/// control, and clients' function packages and executor starts. Data requests complete synchronously
+/// on the connection's loop and allocate nothing.
 /// </summary>
-internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers, Func<bool> leave, ILogger logger) : IFrameHandler
+internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers, DonorExecutors executors, Func<(string Advertised, string Listen)> hosts, Func<bool> leave, ILogger logger) : IFrameHandler
 {
     /// <summary>The last capability this connection verified: a client reuses one per segment, so the HMAC runs once per segment, not per request.</summary>
     private sealed class VerifiedCapability
@@ -71,6 +73,27 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
                 break;
             }
 
+            case Opcode.PackageQuery:
+            {
+                RequireClient(connection, header.Opcode);
+                var query = PackageQuery.Decode(payload.ToArray());
+                connection.Respond(header, [executors.Packages.Has(query.Hash) ? (byte)1 : (byte)0]);
+                break;
+            }
+
+            case Opcode.PackageUpload:
+                RequireClient(connection, header.Opcode);
+                executors.Upload(PackageUpload.Decode(payload.ToArray()));
+                connection.Respond(header, ReadOnlySpan<byte>.Empty);
+                break;
+            case Opcode.ExecutorStart:
+                RequireClient(connection, header.Opcode);
+                StartExecutorInBackground(connection, header, ExecutorStart.Decode(payload.ToArray()));
+                break;
+            case Opcode.ExecutorStop:
+                RequireClient(connection, header.Opcode);
+                StopExecutorInBackground(connection, header, ExecutorStop.Decode(payload.ToArray()));
+                break;
             default:
                 throw new WireException(ErrorCode.UnknownOpcode, $"A donor does not serve opcode 0x{(byte)header.Opcode:x2}.");
         }
@@ -128,6 +151,45 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
                 await connection.RespondAsync(header, code, ErrorPayload.Encode($"Copying segment {request.SegmentId} to {where} failed: {ex.Message}"));
             }
         });
+    }
+
+    /// <summary>Spawning an executor takes a while (process start, package load): off the loop.</summary>
+    private void StartExecutorInBackground(FrameConnection connection, FrameHeader header, ExecutorStart request) =>
+        _ = AnswerAsync(connection, header, async () =>
+        {
+            var (advertised, listen) = hosts();
+            return (await executors.StartAsync(request, advertised, listen)).Encode();
+        });
+
+    private void StopExecutorInBackground(FrameConnection connection, FrameHeader header, ExecutorStop request) =>
+        _ = AnswerAsync(connection, header, async () =>
+        {
+            await executors.StopAsync(request.Ticket);
+            return [];
+        });
+
+    private async Task AnswerAsync(FrameConnection connection, FrameHeader header, Func<Task<byte[]>> work)
+    {
+        await Task.Yield();
+        try
+        {
+            await connection.RespondAsync(header, ErrorCode.Ok, await work());
+        }
+        catch (WireException ex)
+        {
+            await connection.RespondAsync(header, ex.Code, ErrorPayload.Encode(ex.Message));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogError(ex, "Handling {Opcode} failed", header.Opcode);
+            await connection.RespondAsync(header, ErrorCode.InternalError, ErrorPayload.Encode($"Internal error handling {header.Opcode}: {ex.GetType().Name}: {ex.Message}"));
+        }
+    }
+
+    private static void RequireClient(FrameConnection connection, Opcode opcode)
+    {
+        if (connection.Role != PeerRole.Client)
+            throw new WireException(ErrorCode.NotPermitted, $"{opcode} is accepted only from a client.");
     }
 
     private static void RequireManager(FrameConnection connection, Opcode opcode)

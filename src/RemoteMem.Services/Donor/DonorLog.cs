@@ -43,4 +43,16 @@ internal static partial class DonorLog
 
     [LoggerMessage(2008, LogLevel.Critical, "No manager to register with: {Reason}")]
     public static partial void NoManager(ILogger logger, string reason);
+
+    [LoggerMessage(2014, LogLevel.Information, "executor {LeaseId}: {Line}")]
+    public static partial void ExecutorOutput(ILogger logger, ulong leaseId, string line);
+
+    [LoggerMessage(2015, LogLevel.Information, "Executor lease {LeaseId} started: pid {Pid}, {Cores} core(s), {Gpus} GPU(s), on {Endpoint}")]
+    public static partial void ExecutorStarted(ILogger logger, ulong leaseId, int pid, int cores, int gpus, string endpoint);
+
+    [LoggerMessage(2016, LogLevel.Information, "Executor lease {LeaseId} ended: {Reason}")]
+    public static partial void ExecutorEnded(ILogger logger, ulong leaseId, string reason);
+
+    [LoggerMessage(2017, LogLevel.Information, "Function package {Hash} stored in {Folder}")]
+    public static partial void PackageStored(ILogger logger, string hash, string folder);
 }

@@ -37,8 +37,17 @@ public sealed class DonorOptions
     /// <summary>Cores offered for functions; 0 means all of this node's.</summary>
     public int Cores { get; set; }
 
-    /// <summary>GPUs offered for functions.</summary>
+    /// <summary>GPUs offered for functions (a lease that asks for one gets ILGPU's best device: CUDA, OpenCL, or its CPU accelerator).</summary>
     public int Gpus { get; set; }
+
+    /// <summary>Where function packages are kept by hash; defaults to a folder in the temp directory shared by this user's donors on the node.</summary>
+    public string? PackageDirectory { get; set; }
+
+    /// <summary>The command that runs `remotemem` (its `executor` subcommand is appended); defaults to the remotemem next to the donor.</summary>
+    public string? ExecutorCommand { get; set; }
+
+    /// <summary>How long an executor may take from spawn to ready.</summary>
+    public TimeSpan ExecutorStartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>A name for status displays; defaults to host:port.</summary>
     public string? Name { get; set; }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RemoteMem.Fabric;
+using RemoteMem.Services.Donor.Executors;
 using RemoteMem.Services.Donor.Internal;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
@@ -24,6 +25,7 @@ public sealed class DonorService : BackgroundService
     private readonly DonorCore _core;
     private readonly FrameServer _server;
     private readonly TcpSegmentTransport _peers;
+    private readonly DonorExecutors _executors;
     private FabricPoolExport? _fabric;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _job;
@@ -47,10 +49,27 @@ public sealed class DonorService : BackgroundService
             _ = Task.Run(lifetime.StopApplication);
             return true;
         };
-        _server = new FrameServer(new DonorFrameHandler(_core, _peers, leave, logger), _secret, _transport, logger);
+        _executors = new DonorExecutors(_options, _core, new CapabilityAuthority(_secret), logger) { Ended = ReportExecutorEndedAsync };
+        _server = new FrameServer(new DonorFrameHandler(_core, _peers, _executors, ExecutorHosts, leave, logger), _secret, _transport, logger);
     }
 
     public DonorCore Core => _core;
+
+    /// <summary>Executor processes running now (one per function lease).</summary>
+    public int RunningExecutors => _executors.Running;
+
+    // Executors listen on the donor's interface and are advertised under the donor's host name.
+    private (string Advertised, string Listen) ExecutorHosts()
+    {
+        var (advertised, _) = Endpoints.Split(AdvertisedEndpoint);
+        var (listen, _) = Endpoints.Split(_options.Listen);
+        return (advertised, listen);
+    }
+
+    private async Task ReportExecutorEndedAsync(ExecutorEnded ended)
+    {
+        if (_manager is { } manager) await manager.CallAsync(Opcode.ExecutorEnded, ended.Encode());
+    }
 
     /// <summary>Completes with the advertised endpoint once the donor is registered.</summary>
     public Task<string> Ready => _ready.Task;
@@ -197,6 +216,7 @@ public sealed class DonorService : BackgroundService
             }
         }
 
+        await _executors.DisposeAsync();
         await _server.StopAsync(_options.StopGrace);
         await base.StopAsync(cancellationToken);
     }

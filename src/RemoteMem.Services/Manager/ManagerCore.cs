@@ -146,6 +146,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
         {
             if (!_donors.TryGetValue(donorId, out donor) || !donor.IsServing) return;
             donor.Health = health;
+            SweepExecutors(NowUnixMs);
             admin = donor.Admin;
             donor.Admin = null;
             lost = [];
@@ -208,6 +209,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
                     lease.Holders.Remove(holder.Id);
             expired = _leases.Values.Where(l => l.Holders.Count == 0).ToList();
             foreach (var lease in expired) Forget(lease);
+            SweepExecutors(nowMs);
         }
 
         foreach (var id in silent) MarkDown(id, DonorHealth.Dead, $"no heartbeat for {_options.DonorTimeout.TotalSeconds:0.#} s");

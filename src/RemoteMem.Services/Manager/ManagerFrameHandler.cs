@@ -90,6 +90,15 @@ internal sealed class ManagerFrameHandler(ManagerCore core, ILogger logger) : IF
                 connection.Respond(header, core.Open(LeaseOpen.Decode(bytes), connection).Encode());
                 break;
 
+            case Opcode.ExecutorLease:
+                Require(connection, PeerRole.Client, header.Opcode);
+                connection.Respond(header, core.LeaseExecutor(ExecutorLeaseRequest.Decode(bytes)).Encode());
+                break;
+            case Opcode.ExecutorEnded:
+                Require(connection, PeerRole.Donor, header.Opcode);
+                core.ExecutorEnded(Wire.Messages.ExecutorEnded.Decode(bytes));
+                connection.Respond(header, ReadOnlySpan<byte>.Empty);
+                break;
             case Opcode.Status:
                 if (bytes.Length != 0) throw new WireException(ErrorCode.MalformedFrame, "Status takes an empty payload.");
                 connection.Respond(header, core.Status().Encode());

@@ -54,4 +54,10 @@ internal static partial class ManagerLog
 
     [LoggerMessage(3017, LogLevel.Warning, "Lease {LeaseId}: spill to {Path} failed: {Reason}")]
     public static partial void SpillFailed(ILogger logger, ulong leaseId, string path, string reason);
+
+    [LoggerMessage(3040, LogLevel.Information, "Executor lease {LeaseId} placed on donor {DonorId}: {Cores} core(s), {Gpus} GPU(s)")]
+    public static partial void ExecutorLeased(ILogger logger, ulong leaseId, ulong donorId, int cores, int gpus);
+
+    [LoggerMessage(3041, LogLevel.Information, "Executor lease {LeaseId} ended: {Reason}")]
+    public static partial void ExecutorEnded(ILogger logger, ulong leaseId, string reason);
 }

@@ -24,6 +24,9 @@ public sealed class ManagerOptions
     /// <summary>The longest lease lifetime a client may ask for.</summary>
     public TimeSpan MaxLeaseTtl { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long an executor lease lasts when the client does not say (its executor is stopped at the end).</summary>
+    public TimeSpan ExecutorLeaseDuration { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Default stripe size (bytes per donor before moving to the next), with units.</summary>
     public string StripeSize { get; set; } = "1MiB";
 

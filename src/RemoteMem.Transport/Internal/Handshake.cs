@@ -11,11 +11,11 @@ internal static class Handshake
 {
     public readonly record struct Agreement(byte Version, int MaxFrameSize, PeerRole PeerRole);
 
-    public static async Task<Agreement> RunClientAsync(SocketPipe pipe, ClusterSecret secret, PeerRole role, int maxFrameSize, string endpoint, CancellationToken cancellationToken)
+    public static async Task<Agreement> RunClientAsync(IFrameChannel pipe, ClusterSecret secret, PeerRole role, int maxFrameSize, string endpoint, CancellationToken cancellationToken)
     {
         var clientNonce = HandshakeProof.NewNonce();
         var hello = new Hello(WireLimits.MinimumVersion, WireLimits.CurrentVersion, maxFrameSize, role, clientNonce);
-        await FrameIO.WriteFrameAsync(pipe.Output, new FrameHeader(0, WireLimits.MinimumVersion, Opcode.Hello, 1, ErrorCode.Ok, FrameFlags.None), hello.Encode(), cancellationToken).ConfigureAwait(false);
+        await pipe.WriteFrameAsync(new FrameHeader(0, WireLimits.MinimumVersion, Opcode.Hello, 1, ErrorCode.Ok, FrameFlags.None), hello.Encode(), cancellationToken).ConfigureAwait(false);
 
         var (_, replyPayload) = await ReadReplyAsync(pipe, Opcode.Hello, endpoint, cancellationToken).ConfigureAwait(false);
         var reply = HelloReply.Decode(replyPayload);
@@ -28,14 +28,14 @@ internal static class Handshake
             throw new WireException(ErrorCode.AuthenticationFailed, $"{endpoint} does not hold this cluster's secret (check REMOTEMEM_SECRET / --secret-file on both sides).");
 
         var proof = HandshakeProof.Compute(secret, fromServer: false, role, clientNonce, reply.ServerNonce);
-        await FrameIO.WriteFrameAsync(pipe.Output, new FrameHeader(0, reply.Version, Opcode.Auth, 2, ErrorCode.Ok, FrameFlags.None), new AuthRequest(proof).Encode(), cancellationToken).ConfigureAwait(false);
+        await pipe.WriteFrameAsync(new FrameHeader(0, reply.Version, Opcode.Auth, 2, ErrorCode.Ok, FrameFlags.None), new AuthRequest(proof).Encode(), cancellationToken).ConfigureAwait(false);
         await ReadReplyAsync(pipe, Opcode.Auth, endpoint, cancellationToken).ConfigureAwait(false);
         return new Agreement(reply.Version, reply.MaxFrameSize, role);
     }
 
-    private static async Task<(FrameHeader, byte[])> ReadReplyAsync(SocketPipe pipe, Opcode opcode, string endpoint, CancellationToken cancellationToken)
+    private static async Task<(FrameHeader, byte[])> ReadReplyAsync(IFrameChannel pipe, Opcode opcode, string endpoint, CancellationToken cancellationToken)
     {
-        var frame = await FrameIO.ReadFrameAsync(pipe.Input, WireLimits.MinMaxFrameSize, cancellationToken).ConfigureAwait(false)
+        var frame = await pipe.ReadFrameAsync(WireLimits.MinMaxFrameSize, cancellationToken).ConfigureAwait(false)
             ?? throw new ConnectionFailedException(endpoint, "closed the connection during the handshake");
         var (header, payload) = frame;
         if (header.Status != ErrorCode.Ok)
@@ -46,9 +46,9 @@ internal static class Handshake
     }
 
     /// <summary>Server side. Returns null (after answering with an error) when the peer fails the handshake.</summary>
-    public static async Task<Agreement?> RunServerAsync(SocketPipe pipe, ClusterSecret secret, int maxFrameSize, CancellationToken cancellationToken)
+    public static async Task<Agreement?> RunServerAsync(IFrameChannel pipe, ClusterSecret secret, int maxFrameSize, CancellationToken cancellationToken)
     {
-        var first = await FrameIO.ReadFrameAsync(pipe.Input, WireLimits.MinMaxFrameSize, cancellationToken).ConfigureAwait(false);
+        var first = await pipe.ReadFrameAsync(WireLimits.MinMaxFrameSize, cancellationToken).ConfigureAwait(false);
         if (first is null) return null;
         var (header, payload) = first.Value;
         if (header.Opcode != Opcode.Hello || header.IsResponse)
@@ -81,9 +81,9 @@ internal static class Handshake
 
         var serverNonce = HandshakeProof.NewNonce();
         var reply = new HelloReply(version, agreedFrame, serverNonce, HandshakeProof.Compute(secret, fromServer: true, hello.Role, hello.ClientNonce, serverNonce));
-        await FrameIO.WriteFrameAsync(pipe.Output, header.ToResponse(0), reply.Encode(), cancellationToken).ConfigureAwait(false);
+        await pipe.WriteFrameAsync(header.ToResponse(0), reply.Encode(), cancellationToken).ConfigureAwait(false);
 
-        var second = await FrameIO.ReadFrameAsync(pipe.Input, WireLimits.MinMaxFrameSize, cancellationToken).ConfigureAwait(false);
+        var second = await pipe.ReadFrameAsync(WireLimits.MinMaxFrameSize, cancellationToken).ConfigureAwait(false);
         if (second is null) return null;
         var (authHeader, authPayload) = second.Value;
         if (authHeader.Opcode != Opcode.Auth || authHeader.IsResponse)
@@ -100,12 +100,12 @@ internal static class Handshake
             return null;
         }
 
-        await FrameIO.WriteFrameAsync(pipe.Output, authHeader.ToResponse(0) with { Version = version }, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        await pipe.WriteFrameAsync(authHeader.ToResponse(0) with { Version = version }, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         return new Agreement(version, agreedFrame, hello.Role);
     }
 
-    private static async Task RefuseAsync(SocketPipe pipe, FrameHeader request, ErrorCode code, string message, CancellationToken cancellationToken)
+    private static async Task RefuseAsync(IFrameChannel pipe, FrameHeader request, ErrorCode code, string message, CancellationToken cancellationToken)
     {
-        await FrameIO.WriteFrameAsync(pipe.Output, request.ToResponse(0, code) with { Version = WireLimits.MinimumVersion }, ErrorPayload.Encode(message), cancellationToken).ConfigureAwait(false);
+        await pipe.WriteFrameAsync(request.ToResponse(0, code) with { Version = WireLimits.MinimumVersion }, ErrorPayload.Encode(message), cancellationToken).ConfigureAwait(false);
     }
 }

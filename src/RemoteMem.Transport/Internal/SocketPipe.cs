@@ -9,7 +9,7 @@ namespace RemoteMem.Transport.Internal;
 /// to the socket. The pipes' pause/resume thresholds give backpressure in both directions: a slow
 /// reader stops the receive loop (and so the peer's TCP window), a slow socket stops writers.
 /// </summary>
-internal sealed class SocketPipe : IAsyncDisposable
+internal sealed class SocketPipe : IAsyncDisposable, IFrameChannel
 {
     private readonly Socket _socket;
     private readonly Pipe _input;
@@ -35,6 +35,12 @@ internal sealed class SocketPipe : IAsyncDisposable
     public PipeReader Input => _input.Reader;
 
     public PipeWriter Output => _output.Writer;
+
+    public ValueTask<(Wire.FrameHeader Header, byte[] Payload)?> ReadFrameAsync(int maxFrameSize, CancellationToken cancellationToken) =>
+        FrameIO.ReadFrameAsync(Input, maxFrameSize, cancellationToken);
+
+    public ValueTask WriteFrameAsync(Wire.FrameHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        FrameIO.WriteFrameAsync(Output, header, payload, cancellationToken);
 
     /// <summary>Completes when the socket has closed in both directions.</summary>
     public Task Completion => Task.WhenAll(_receiveLoop, _sendLoop);

@@ -26,7 +26,7 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public string ManagerEndpoint => _cluster.ManagerEndpoint;
 
-    public static async Task<InProcessCluster> StartAsync(int donors, long donorBytes, Action<ManagerOptions>? configure = null) =>
+    public static async Task<InProcessCluster> StartAsync(int donors, long donorBytes, Action<ManagerOptions>? configure = null, Action<DonorOptions>? configureDonor = null) =>
         new(await EmbeddedCluster.StartAsync(donors, donorBytes, options =>
         {
             // Generous failure detection: tests that block thread-pool threads (the Span APIs) can delay the
@@ -34,7 +34,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             options.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
             options.DonorTimeout = TimeSpan.FromSeconds(15);
             configure?.Invoke(options);
-        }));
+        }, configureDonor));
 
     public Task<DonorService> AddDonorAsync(long bytes) => _cluster.AddDonorAsync(bytes);
 

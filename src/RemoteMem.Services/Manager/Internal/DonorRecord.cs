@@ -14,6 +14,13 @@ internal sealed class DonorRecord
     public int Cores { get; set; }
     public int Gpus { get; set; }
 
+    /// <summary>Cores and GPUs held by executor leases.</summary>
+    public int UsedCores { get; set; }
+    public int UsedGpus { get; set; }
+
+    public int FreeCores => Cores - UsedCores;
+    public int FreeGpus => Gpus - UsedGpus;
+
     /// <summary>The batch job the donor runs in (a Slurm job or step id), empty outside one.</summary>
     public string Job { get; set; } = "";
 

@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using MemoryPack;
+using RemoteMem.Functions;
+
+namespace RemoteMem.TestFunctions;
+
+/// <summary>Returns its input.</summary>
+[RemoteFunction("echo")]
+public sealed class Echo : IRemoteFunction
+{
+    public void Invoke(ReadOnlySpan<byte> input, IBufferWriter<byte> output, FunctionContext context) => output.Write(input);
+}
+
+/// <summary>Typed: adds two numbers.</summary>
+[RemoteFunction("add")]
+public sealed class Add : TypedFunction<(long A, long B), long>
+{
+    public override long Invoke((long A, long B) input, FunctionContext context) => input.A + input.B;
+}
+
+/// <summary>Throws with the input as the message.</summary>
+[RemoteFunction("throw")]
+public sealed class Throw : IRemoteFunction
+{
+    public void Invoke(ReadOnlySpan<byte> input, IBufferWriter<byte> output, FunctionContext context) =>
+        throw new InvalidOperationException(System.Text.Encoding.UTF8.GetString(input));
+}
+
+/// <summary>Waits for as many milliseconds as its 4-byte input says, honouring the deadline.</summary>
+[RemoteFunction("sleep")]
+public sealed class Sleep : IRemoteFunction
+{
+    public void Invoke(ReadOnlySpan<byte> input, IBufferWriter<byte> output, FunctionContext context)
+    {
+        int ms = BitConverter.ToInt32(input);
+        context.CancellationToken.WaitHandle.WaitOne(ms);
+        context.CancellationToken.ThrowIfCancellationRequested();
+        output.Write("slept"u8);
+    }
+}
+
+/// <summary>Ends the executor process, as a crashing function would.</summary>
+[RemoteFunction("crash")]
+public sealed class Crash : IRemoteFunction
+{
+    public void Invoke(ReadOnlySpan<byte> input, IBufferWriter<byte> output, FunctionContext context) =>
+        Environment.FailFast("test function asked to crash");
+}
+
+/// <summary>Reports how the lease looks from inside: cores and near-data segment count.</summary>
+[RemoteFunction("describe")]
+public sealed class Describe : TypedFunction<int, int[]>
+{
+    public override int[] Invoke(int input, FunctionContext context) => [context.Cores, context.Segments.Count];
+}
+
+/// <summary>Near-data: copies out [offset, offset + length) of the client's allocation from the segments on this donor (bytes held elsewhere stay zero), plus a mask of which were held here.</summary>
+[RemoteFunction("near-read")]
+public sealed class NearRead : TypedFunction<(long Offset, int Length), (byte[] Bytes, bool[] Held)>
+{
+    public override (byte[] Bytes, bool[] Held) Invoke((long Offset, int Length) input, FunctionContext context)
+    {
+        var bytes = new byte[input.Length];
+        var held = new bool[input.Length];
+        foreach (var segment in context.Segments)
+        {
+            foreach (var (offset, stripe) in segment.Stripes())
+            {
+                long from = Math.Max(offset, input.Offset), to = Math.Min(offset + stripe.Length, input.Offset + input.Length);
+                if (from >= to) continue;
+                stripe.Span.Slice((int)(from - offset), (int)(to - from)).CopyTo(bytes.AsSpan((int)(from - input.Offset)));
+                held.AsSpan((int)(from - input.Offset), (int)(to - from)).Fill(true);
+            }
+        }
+
+        return (bytes, held);
+    }
+}
+
+/// <summary>Near-data: the sum of the doubles this donor holds (a partial sum of a RemoteArray&lt;double&gt;).</summary>
+[RemoteFunction("near-sum")]
+public sealed class NearSum : TypedFunction<int, double>
+{
+    public override double Invoke(int input, FunctionContext context)
+    {
+        double sum = 0;
+        foreach (var segment in context.Segments)
+            foreach (var (_, stripe) in segment.Stripes())
+                foreach (var value in MemoryMarshal.Cast<byte, double>(stripe.Span)) sum += value;
+        return sum;
+    }
+}
+
+/// <summary>GPU: y = a * x + y with an ILGPU kernel (each thread loops over many elements).</summary>
+[RemoteFunction("saxpy")]
+public sealed class Saxpy : TypedFunction<(float A, float[] X, float[] Y), float[]>
+{
+    private static void Kernel(Index1D thread, float a, ArrayView<float> x, ArrayView<float> y, int stride)
+    {
+        for (long i = thread; i < x.Length; i += stride) y[i] = a * x[i] + y[i];
+    }
+
+    public override float[] Invoke((float A, float[] X, float[] Y) input, FunctionContext context)
+    {
+        var accelerator = context.Accelerator;
+        var kernel = context.GetKernel("saxpy", a => a.LoadAutoGroupedStreamKernel<Index1D, float, ArrayView<float>, ArrayView<float>, int>(Kernel));
+        using var x = accelerator.Allocate1D(input.X);
+        using var y = accelerator.Allocate1D(input.Y);
+        int threads = Math.Min(input.X.Length, accelerator.MaxNumThreadsPerGroup * Math.Max(1, accelerator.NumMultiprocessors));
+        kernel(threads, input.A, x.View, y.View, threads);
+        accelerator.Synchronize();
+        return y.GetAsArray1D();
+    }
+}
+
+/// <summary>Explicit registration: a delegate function.</summary>
+public sealed class Module : IFunctionModule
+{
+    public void Register(FunctionRegistry registry) =>
+        registry.Add("length", (input, output, _) => output.Write(BitConverter.GetBytes(input.Length)));
+}
