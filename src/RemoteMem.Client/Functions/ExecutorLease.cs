@@ -82,7 +82,7 @@ public sealed class ExecutorLease : IAsyncDisposable
             var upload = clock.Elapsed;
 
             clock.Restart();
-            var nearData = NearDataGrants(options.NearData, grant.DonorId);
+            var nearData = NearDataGrants(options.NearData, grant.DonorId, options.NearDataColumns);
             var start = new ExecutorStart(grant.Ticket, options.Package.Hash, options.HotTimeoutMs, nearData);
             var reply = ExecutorStarted.Decode(await donor.CallAsync(Opcode.ExecutorStart, start.Encode(), cancellationToken).ConfigureAwait(false));
             started = true;
@@ -135,7 +135,7 @@ public sealed class ExecutorLease : IAsyncDisposable
     private static ulong NearDataHome(IReadOnlyList<RemoteAllocation> nearData) =>
         nearData.Count == 0 ? 0 : nearData[0].Groups.SelectMany(g => g).GroupBy(t => t.Capability.DonorId).OrderByDescending(g => g.Count()).First().Key;
 
-    private static List<NearDataGrant> NearDataGrants(IReadOnlyList<RemoteAllocation> nearData, ulong donorId)
+    private static List<NearDataGrant> NearDataGrants(IReadOnlyList<RemoteAllocation> nearData, ulong donorId, IReadOnlySet<int>? columns)
     {
         var grants = new List<NearDataGrant>();
         foreach (var allocation in nearData)
@@ -143,6 +143,7 @@ public sealed class ExecutorLease : IAsyncDisposable
             var groups = allocation.Groups;
             for (int column = 0; column < groups.Length; column++)
             {
+                if (columns is not null && !columns.Contains(column)) continue;
                 // One replica per column is enough: the function must see each byte once.
                 var local = groups[column].FirstOrDefault(t => t.Capability.DonorId == donorId);
                 if (local is not null)

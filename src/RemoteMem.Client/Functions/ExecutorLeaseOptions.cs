@@ -35,6 +35,9 @@ public sealed class ExecutorLeaseOptions
     /// </summary>
     public IReadOnlyList<RemoteAllocation> NearData { get; init; } = [];
 
+    /// <summary>Near-data columns to hand over (null: every column the donor holds); the map helper splits columns between donors with it.</summary>
+    internal IReadOnlySet<int>? NearDataColumns { get; init; }
+
     /// <summary>Run on this donor (an id from the status report) when it has room; 0 lets the manager choose.</summary>
     public ulong PreferDonorId { get; init; }
 
