@@ -80,6 +80,26 @@ public sealed class NearRead : TypedFunction<(long Offset, int Length), (byte[] 
     }
 }
 
+/// <summary>Near-data: writes a byte value over every byte of the client's allocation held on this donor; returns how many.</summary>
+[RemoteFunction("near-fill")]
+public sealed class NearFill : TypedFunction<byte, long>
+{
+    public override long Invoke(byte input, FunctionContext context)
+    {
+        long filled = 0;
+        foreach (var segment in context.Segments)
+        {
+            foreach (var (_, stripe) in segment.Stripes())
+            {
+                stripe.Span.Fill(input);
+                filled += stripe.Length;
+            }
+        }
+
+        return filled;
+    }
+}
+
 /// <summary>Near-data: the sum of the doubles this donor holds (a partial sum of a RemoteArray&lt;double&gt;).</summary>
 [RemoteFunction("near-sum")]
 public sealed class NearSum : TypedFunction<int, double>

@@ -53,6 +53,11 @@ public sealed class ExecutorLease : IAsyncDisposable
 
     public int Cores { get; }
 
+    /// <summary>The key connections to the executor authenticate with (tests that speak the raw protocol).</summary>
+    internal byte[] Key => _grant.Key;
+
+    internal byte[] Ticket => _grant.Ticket;
+
     /// <summary>How the lease came up, phase by phase.</summary>
     public ExecutorColdStart ColdStart { get; }
 
@@ -163,12 +168,14 @@ public sealed class ExecutorLease : IAsyncDisposable
     public async ValueTask<byte[]> InvokeAsync(string function, ReadOnlyMemory<byte> input, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var connection = Pick();
-        if (input.Length > connection.MaxPayload)
-            throw new ArgumentException($"An input of {input.Length} bytes exceeds the executor's limit of {connection.MaxPayload} bytes per call; pass large data through remote memory (near-data) instead.", nameof(input));
+        int limit = _connections[0].MaxPayload;
+        if (input.Length > limit)
+            throw new ArgumentException($"An input of {input.Length} bytes exceeds the executor's limit of {limit} bytes per call; pass large data through remote memory (near-data) instead.", nameof(input));
         var deadline = timeout ?? _defaultTimeout;
         if (deadline <= TimeSpan.Zero || deadline.TotalMilliseconds > uint.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), "The deadline must be positive.");
         uint id = _functions.TryGetValue(function, out var known) ? known : await ResolveAsync(function, cancellationToken).ConfigureAwait(false);
+        // Chosen after the name is resolved, so the choice sees the calls sent meanwhile.
+        var connection = Pick();
 
         long started = Stopwatch.GetTimestamp();
         var prefix = (stackalloc byte[InvokePrefix.Size]);
@@ -240,6 +247,12 @@ public sealed class ExecutorLease : IAsyncDisposable
     {
         long now = Stopwatch.GetTimestamp();
         foreach (var connection in _connections) connection.ExpireOverdue(now);
+    }
+
+    /// <summary>Closes the connections without telling the donor, exactly as a client that crashed would (tests).</summary>
+    internal void DropConnections()
+    {
+        foreach (var connection in _connections) connection.Dispose();
     }
 
     /// <summary>Ends the lease: closes the connections (the executor exits) and tells the donor, which frees the cores.</summary>

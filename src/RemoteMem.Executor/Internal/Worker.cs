@@ -81,6 +81,12 @@ internal sealed class Worker
             return;
         }
 
+        if (header.Version != _socket.Version)
+        {
+            Fail(header, ErrorCode.UnsupportedVersion, $"Frame version {header.Version} differs from the agreed version {_socket.Version}.");
+            return;
+        }
+
         switch (header.Opcode)
         {
             case Opcode.Invoke:
