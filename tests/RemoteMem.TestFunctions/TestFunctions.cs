@@ -42,6 +42,24 @@ public sealed class Sleep : IRemoteFunction
     }
 }
 
+/// <summary>Allocates and touches as many MiB as its 4-byte input says; returns how many it held at once.</summary>
+[RemoteFunction("allocate")]
+public sealed class Allocate : IRemoteFunction
+{
+    public void Invoke(ReadOnlySpan<byte> input, IBufferWriter<byte> output, FunctionContext context)
+    {
+        var blocks = new List<byte[]>();
+        for (int i = 0; i < BitConverter.ToInt32(input); i++)
+        {
+            var block = new byte[1 << 20];
+            Array.Fill(block, (byte)i);
+            blocks.Add(block);
+        }
+
+        output.Write(BitConverter.GetBytes(blocks.Count));
+    }
+}
+
 /// <summary>Ends the executor process, as a crashing function would.</summary>
 [RemoteFunction("crash")]
 public sealed class Crash : IRemoteFunction

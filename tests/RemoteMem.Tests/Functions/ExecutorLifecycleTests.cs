@@ -97,6 +97,24 @@ public sealed class ExecutorLifecycleTests
     }
 
     [Fact]
+    public async Task A_memory_limit_bounds_the_executors_heap_and_a_function_over_it_fails_alone()
+    {
+        await using var cluster = await FunctionCluster.StartAsync(cores: 2);
+        await using var client = await cluster.ConnectAsync();
+        var options = FunctionCluster.Options();
+        await using var lease = await client.LeaseExecutorAsync(new RemoteMem.Client.Functions.ExecutorLeaseOptions
+        {
+            Package = options.Package,
+            MemoryLimitBytes = 128L << 20,
+        });
+
+        Assert.Equal(BitConverter.GetBytes(16), await lease.InvokeAsync("allocate", BitConverter.GetBytes(16)));
+        var error = await Assert.ThrowsAsync<FunctionFailedException>(() => lease.InvokeAsync("allocate", BitConverter.GetBytes(1024)).AsTask());
+        Assert.Equal("System.OutOfMemoryException", error.RemoteType);
+        Assert.Equal(BitConverter.GetBytes(16), await lease.InvokeAsync("allocate", BitConverter.GetBytes(16)));
+    }
+
+    [Fact]
     public async Task Leases_beyond_the_free_cores_or_gpus_are_refused_until_cores_are_given_back()
     {
         await using var cluster = await FunctionCluster.StartAsync(cores: 2, gpus: 0);
