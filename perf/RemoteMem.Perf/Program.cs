@@ -13,13 +13,20 @@ var donors = new Option<int>("--donors") { Description = "Donor processes of the
 var transport = new Option<string>("--transport") { Description = "Data paths to measure: all (default), tcp (the managed transport's experiments), or fabric (libfabric over tcp;ofi_rxm and shm, next to raw libfabric).", DefaultValueFactory = _ => "all" };
 var manager = new Option<string?>("--manager") { Description = "Measure an existing cluster at host:port (secret from REMOTEMEM_SECRET) instead of starting one." };
 var output = new Option<string?>("--out") { Description = "Results folder (default perf/results/<date>-<host>)." };
-var root = new RootCommand("RemoteMem perf suite: GB/s and latency next to baselines measured in the same run.") { quick, sizes, duration, donors, transport, manager, output };
+var only = new Option<string>("--experiments") { Description = $"Experiments to run, comma-separated: {string.Join(", ", Steps.Names)} (default all). segment and array bring in the baselines they are divided by.", DefaultValueFactory = _ => "all" };
+var root = new RootCommand("RemoteMem perf suite: GB/s and latency next to baselines measured in the same run.") { quick, sizes, duration, donors, transport, manager, output, only };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var paths = parse.GetValue(transport)!;
     if (paths is not ("all" or "tcp" or "fabric"))
     {
         await Console.Error.WriteLineAsync($"remotemem-perf: --transport {paths} is not one of: all, tcp, fabric.");
+        return 2;
+    }
+
+    if (!Steps.TryParse(parse.GetValue(only)!, out var selected, out var unknown))
+    {
+        await Console.Error.WriteLineAsync($"remotemem-perf: --experiments {unknown} is not one of: {string.Join(", ", Steps.Names)}.");
         return 2;
     }
 
@@ -76,20 +83,22 @@ root.SetAction(async (parse, cancellationToken) =>
         var experiments = new Experiments(options, report, cluster, client);
         await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).StartAsync(async progress =>
         {
-            (string Name, Func<Task> Run)[] managed =
+            (string Key, string Name, Func<Task> Run)[] managed =
             [
-                ("baselines (memcpy, raw socket stream, ping-pong)", experiments.BaselinesAsync),
-                ("segment read/write by block size and queue depth", experiments.SegmentsAsync),
-                ("RemoteArray sequential, page misses, page hits", experiments.ArraysAsync),
-                ("RemoteKv GET/PUT, cache on and off", experiments.KeyValueAsync),
-                ("interference: a CPU-bound job while donors serve 0.1/0.5/1 GB/s", () => Interference.RunAsync(options, report, client)),
-                ("resident memory", () => { experiments.Memory(offered); return Task.CompletedTask; }),
+                ("baselines", "baselines (memcpy, raw socket stream, ping-pong)", experiments.BaselinesAsync),
+                ("segment", "segment read/write by block size and queue depth", experiments.SegmentsAsync),
+                ("array", "RemoteArray sequential, page misses, page hits", experiments.ArraysAsync),
+                ("kv", "RemoteKv GET/PUT, cache on and off", experiments.KeyValueAsync),
+                ("interference", "interference: a CPU-bound job while donors serve 0.1/0.5/1 GB/s", () => Interference.RunAsync(options, report, client)),
+                ("functions", "functions: invocation latency and rate, cold start, hybrid Black-Scholes", () => new FunctionExperiments(options, report, client).RunAsync()),
+                ("memory", "resident memory", () => { experiments.Memory(offered); return Task.CompletedTask; }),
             ];
-            (string Name, Func<Task> Run)[] fabric =
+            (string Key, string Name, Func<Task> Run)[] fabric =
             [
-                ("fabric (tcp;ofi_rxm, shm) next to raw libfabric", () => new FabricExperiments(options, report).RunAsync()),
+                ("fabric", "fabric (tcp;ofi_rxm, shm) next to raw libfabric", () => new FabricExperiments(options, report).RunAsync()),
             ];
-            var steps = paths switch { "tcp" => managed, "fabric" => fabric, _ => [.. managed, .. fabric] };
+            (string Key, string Name, Func<Task> Run)[] byTransport = paths switch { "tcp" => managed, "fabric" => fabric, _ => [.. managed, .. fabric] };
+            var steps = byTransport.Where(s => selected.Contains(s.Key)).ToArray();
             var tasks = steps.Select(s => progress.AddTask(s.Name, autoStart: false, maxValue: 1)).ToList();
             for (int i = 0; i < steps.Length; i++)
             {

@@ -101,6 +101,55 @@ internal static class Baselines
         return latencies;
     }
 
+    /// <summary>
+    /// The plainest round trip there is, for the invocation figures: two blocking sockets on loopback
+    /// (NoDelay), one byte each way, a server thread echoing it. Latencies in microseconds, sorted.
+    /// </summary>
+    public static double[] BlockingPingPongMicroseconds(int warmup, int count)
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var server = new Thread(() =>
+        {
+            using var socket = listener.Accept();
+            socket.NoDelay = true;
+            var one = new byte[1];
+            while (socket.Receive(one) == 1) socket.Send(one);
+        }) { IsBackground = true, Name = "ping-pong echo" };
+        server.Start();
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.Connect(listener.LocalEndPoint!);
+        var ping = new byte[1];
+        var latencies = new double[count];
+        for (int i = -warmup; i < count; i++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            client.Send(ping);
+            if (client.Receive(ping) != 1) throw new IOException("The ping-pong echo thread closed the connection.");
+            if (i >= 0) latencies[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        client.Shutdown(SocketShutdown.Both);
+        server.Join();
+        Array.Sort(latencies);
+        return latencies;
+    }
+
+    /// <summary>Seconds to run a bare .NET program to completion (`dotnet remotemem.dll --version`): what starting any .NET process costs here.</summary>
+    public static async Task<double> DotnetStartSeconds()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "remotemem.dll"));
+        info.ArgumentList.Add("--version");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var process = System.Diagnostics.Process.Start(info)!;
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"`dotnet remotemem.dll --version` exited {process.ExitCode}.");
+        return clock.Elapsed.TotalSeconds;
+    }
+
     /// <summary>redis-benchmark GET/SET with 1 KiB values at a pipelining depth, when redis is installed; null (and why) otherwise.</summary>
     public static async Task<(double Get, double Set)?> RedisOpsPerSecond(int pipeline, int requests, List<string> notes)
     {

@@ -12,4 +12,18 @@ internal sealed record SuiteOptions(bool Quick, int[] BlockSizes, TimeSpan Durat
     public int LatencySamples => Quick ? 300 : 5000;
 
     public int KvKeys => Quick ? 2000 : 50_000;
+
+    /// <summary>Invocations per latency round; the function figures keep the best of <see cref="InvocationRounds"/> rounds.</summary>
+    public int InvocationSamples => Quick ? 2000 : 20_000;
+
+    public int InvocationRounds => Quick ? 3 : 5;
+
+    /// <summary>Options in the hybrid Black-Scholes batch, each priced <see cref="HybridPricingRounds"/> times.</summary>
+    public int HybridOptions => Quick ? 100_000 : 1_000_000;
+
+    /// <summary>PARSEC's NUM_RUNS: pricing is repeated so that computing, not moving the inputs, dominates.</summary>
+    public int HybridPricingRounds => 100;
+
+    /// <summary>Options per chunk: a few milliseconds of pricing, so a call's fixed cost is small next to it.</summary>
+    public int HybridChunk => Quick ? 1000 : 2500;
 }

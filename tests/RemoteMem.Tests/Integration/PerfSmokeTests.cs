@@ -24,7 +24,8 @@ public sealed class PerfSmokeTests
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, "results.json")));
             var figures = json.RootElement.GetProperty("figures").EnumerateArray().ToList();
-            foreach (var name in new[] { "raw socket stream 64 KiB", "segment read 64 KiB QD16", "sequential read 1 MiB blocks (cold)", "4 KiB random page miss p50", "page hit (8-byte read)", "GET 1 KiB, 16 in flight, cache on" })
+            foreach (var name in new[] { "raw socket stream 64 KiB", "segment read 64 KiB QD16", "sequential read 1 MiB blocks (cold)", "4 KiB random page miss p50", "page hit (8-byte read)", "GET 1 KiB, 16 in flight, cache on",
+                "hot invocation 1 B p50", "warm invocation 1 B p50", "cold start (first lease): total" })
             {
                 var figure = figures.SingleOrDefault(f => f.GetProperty("name").GetString() == name);
                 Assert.True(figure.ValueKind == JsonValueKind.Object, $"figure '{name}' missing");

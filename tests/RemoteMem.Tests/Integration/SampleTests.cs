@@ -35,4 +35,28 @@ public sealed class SampleTests
         Assert.Matches(@"\d+ hits \(\d+\.\d%\)", output);
         Assert.Contains("Verified: all", output);
     }
+
+    [Fact]
+    public async Task ComputeOffload_prices_on_local_and_remote_cores_and_matches_the_local_prices_bit_for_bit()
+    {
+        var output = await RunSampleAsync("ComputeOffload.dll", "20000", "2", "1000");
+        Assert.Matches(@"Speedup over local only: +\d+\.\d\dx", output);
+        Assert.Contains("Verified: all 20,000 prices equal the local computation.", output);
+    }
+
+    [Fact]
+    public async Task NearDataReduction_sums_on_the_donors_and_matches_the_sum_pulled_to_the_client()
+    {
+        var output = await RunSampleAsync("NearDataReduction.dll", "262144");
+        Assert.Contains("(2 partial sums:", output);
+        Assert.Contains("Verified: the near-data sum equals the pulled sum and the values written", output);
+    }
+
+    [Fact]
+    public async Task GpuOffload_runs_saxpy_on_the_leased_accelerator_and_matches_the_local_result()
+    {
+        var output = await RunSampleAsync("GpuOffload.dll", "300000");
+        Assert.Matches(@"Accelerator: \S+", output);
+        Assert.Contains("Verified: all 300,000 elements equal the local computation", output);
+    }
 }

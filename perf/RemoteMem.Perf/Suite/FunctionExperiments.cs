@@ -1,0 +1,146 @@
+using RemoteMem.Client;
+using RemoteMem.Client.Functions;
+using RemoteMem.Samples.Functions;
+
+namespace RemoteMem.Perf.Suite;
+
+/// <summary>
+/// Function invocation next to a raw TCP round trip measured in the same run: hot and warm latency of a
+/// 1-byte call, invocations per second with many in flight, cold start phase by phase (first lease and
+/// a second one that finds the package cached), then the hybrid Black-Scholes offload.
+/// </summary>
+internal sealed class FunctionExperiments(SuiteOptions options, Report report, RemoteMemClient client)
+{
+    private const string EchoFunction = "echo";
+    private const int Warmup = 200;
+    private const int InFlight = 64;
+    private static readonly byte[] OneByte = [42];
+
+    public async Task RunAsync()
+    {
+        var package = PackageForThisRun();
+        await ColdStartAsync(package);
+        var hotMean = await LatencyAsync(package);
+        await ThroughputAsync(package, hotMean);
+        await HybridOffload.RunAsync(options, report, client, package);
+    }
+
+    /// <summary>
+    /// The sample functions plus a file naming this run: a package no donor has seen, so the first lease
+    /// really uploads it whatever earlier runs left in the donors' package folders.
+    /// </summary>
+    private static FunctionPackage PackageForThisRun()
+    {
+        var assembly = typeof(Echo).Assembly.Location;
+        var marker = Path.Combine(Path.GetTempPath(), $"remotemem-perf-run-{Guid.NewGuid():n}.txt");
+        File.WriteAllText(marker, $"perf run {DateTimeOffset.Now:O}");
+        try
+        {
+            return FunctionPackage.FromFiles(Path.GetFileName(assembly), new Dictionary<string, string>
+            {
+                [Path.GetFileName(assembly)] = assembly,
+                ["perf-run.txt"] = marker,
+            });
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+
+    /// <summary>(d) Cold start: a first lease (uploads the package) and a second on the same donor (package cached).</summary>
+    private async Task ColdStartAsync(FunctionPackage package)
+    {
+        double dotnet = double.MaxValue;
+        for (int i = 0; i < 3; i++) dotnet = Math.Min(dotnet, await Baselines.DotnetStartSeconds());
+
+        ExecutorColdStart first, second;
+        ulong donor;
+        await using (var lease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package }))
+        {
+            await lease.InvokeAsync(EchoFunction, OneByte);
+            (first, donor) = (lease.ColdStart, lease.DonorId);
+        }
+
+        await using (var lease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, PreferDonorId = donor }))
+        {
+            await lease.InvokeAsync(EchoFunction, OneByte);
+            second = lease.ColdStart;
+        }
+
+        AddColdStart("first lease", first, dotnet);
+        AddColdStart("second lease, package cached", second, dotnet);
+    }
+
+    private void AddColdStart(string which, ExecutorColdStart phases, double dotnetSeconds)
+    {
+        void Phase(string name, TimeSpan time, string? baselineName = null, double? baseline = null) =>
+            report.Add(new Figure("functions", $"cold start ({which}): {name}", "ms", time.TotalMilliseconds, false, baselineName, baseline));
+        Phase("placement", phases.Placement);
+        Phase("package check", phases.PackageCheck);
+        Phase("package upload", phases.PackageUpload);
+        report.Add(new Figure("functions", $"cold start ({which}): package bytes uploaded", "KiB", phases.PackageBytesUploaded / 1024.0, HigherIsBetter: false));
+        Phase("process start", phases.ProcessStart, "bare `dotnet remotemem.dll --version`", dotnetSeconds * 1000);
+        Phase("package load", phases.PackageLoad);
+        Phase("connect", phases.Connect);
+        Phase("total", phases.Total);
+    }
+
+    /// <summary>
+    /// (a, b) Hot and warm latency of a 1-byte echo, alternated with the raw round trip, over several rounds;
+    /// each statistic is the best round's (the machine is shared and noisy). Returns the best hot mean in µs.
+    /// </summary>
+    private async Task<double> LatencyAsync(FunctionPackage package)
+    {
+        List<double[]> raw = [], hot = [], warm = [];
+
+        // Always warm: its worker blocks between calls and takes no CPU while the others are measured.
+        await using var warmLease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, HotTimeout = TimeSpan.Zero });
+        ulong hotCalls = 0, hotFoundWarm = 0;
+        for (int round = 0; round < options.InvocationRounds; round++)
+        {
+            raw.Add(Baselines.BlockingPingPongMicroseconds(Warmup, options.InvocationSamples));
+            // A hot worker spins on a core even when idle, so it lives only for its own round: on a small
+            // machine it would otherwise slow the raw baseline and the warm round.
+            await using (var hotLease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, HotTimeout = Timeout.InfiniteTimeSpan }))
+            {
+                hot.Add(await Measure.LatenciesAsync(Warmup, options.InvocationSamples, async _ => await hotLease.InvokeAsync(EchoFunction, OneByte)));
+                var statistics = await hotLease.GetStatisticsAsync();
+                hotCalls += statistics.HotInvocations + statistics.WarmInvocations;
+                hotFoundWarm += statistics.WarmInvocations;
+            }
+
+            warm.Add(await Measure.LatenciesAsync(Warmup, options.InvocationSamples, async _ => await warmLease.InvokeAsync(EchoFunction, OneByte)));
+        }
+
+        var warmStatistics = await warmLease.GetStatisticsAsync();
+        if (hotFoundWarm > 0) report.Notes.Add($"{hotFoundWarm} of {hotCalls} calls to the always-hot leases found their worker warm.");
+        if (warmStatistics.HotInvocations > 0) report.Notes.Add($"{warmStatistics.HotInvocations} calls to the always-warm lease found their worker hot.");
+
+        static double BestMedian(List<double[]> rounds) => rounds.Min(r => Measure.Percentile(r, 0.5));
+        static double BestMean(List<double[]> rounds) => rounds.Min(r => r.Average());
+        static double[] BestRound(List<double[]> rounds) => rounds.MinBy(r => Measure.Percentile(r, 0.5))!;
+        report.Samples["raw TCP round trip 1 B, blocking (us)"] = BestRound(raw);
+        foreach (var (mode, rounds) in new[] { ("hot", hot), ("warm", warm) })
+        {
+            report.Samples[$"{mode} invocation 1 B (us)"] = BestRound(rounds);
+            report.Add(new Figure("functions", $"{mode} invocation 1 B p50", "µs", BestMedian(rounds), false, "raw TCP round trip 1 B p50", BestMedian(raw)));
+            report.Add(new Figure("functions", $"{mode} invocation 1 B mean", "µs", BestMean(rounds), false, "raw TCP round trip 1 B mean", BestMean(raw)));
+        }
+
+        return BestMean(hot);
+    }
+
+    /// <summary>(c) Invocations per second of a 1-byte echo with many calls in flight on one hot core.</summary>
+    private async Task ThroughputAsync(FunctionPackage package, double hotMeanMicroseconds)
+    {
+        await using var lease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, HotTimeout = Timeout.InfiniteTimeSpan });
+        for (int i = 0; i < Warmup; i++) await lease.InvokeAsync(EchoFunction, OneByte);
+        double rate = await Measure.ThroughputAsync(InFlight, options.Duration, async (_, _) =>
+        {
+            await lease.InvokeAsync(EchoFunction, OneByte);
+            return 1;
+        });
+        report.Add(new Figure("functions", $"invocations/s, 1 B, {InFlight} in flight, 1 hot core", "calls/s", rate, BaselineName: "one call at a time (1 / hot mean)", Baseline: 1e6 / hotMeanMicroseconds));
+    }
+}
