@@ -92,7 +92,7 @@ internal sealed class FunctionExperiments(SuiteOptions options, Report report, R
     /// </summary>
     private async Task<double> LatencyAsync(FunctionPackage package)
     {
-        List<double[]> raw = [], hot = [], warm = [];
+        List<double[]> raw = [], hot = [], hotInline = [], warm = [];
 
         // Always warm: its worker blocks between calls and takes no CPU while the others are measured.
         await using var warmLease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, HotTimeout = TimeSpan.Zero });
@@ -102,9 +102,11 @@ internal sealed class FunctionExperiments(SuiteOptions options, Report report, R
             raw.Add(Baselines.BlockingPingPongMicroseconds(Warmup, options.InvocationSamples));
             // A hot worker spins on a core even when idle, so it lives only for its own round: on a small
             // machine it would otherwise slow the raw baseline and the warm round.
-            await using (var hotLease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, HotTimeout = Timeout.InfiniteTimeSpan }))
+            // Completions on the thread pool (the default), then on the lease's receive thread (InlineCompletions).
+            foreach (var (inline, samples) in new[] { (false, hot), (true, hotInline) })
             {
-                hot.Add(await Measure.LatenciesAsync(Warmup, options.InvocationSamples, async _ => await hotLease.InvokeAsync(EchoFunction, OneByte)));
+                await using var hotLease = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, HotTimeout = Timeout.InfiniteTimeSpan, InlineCompletions = inline });
+                samples.Add(await Measure.LatenciesAsync(Warmup, options.InvocationSamples, async _ => await hotLease.InvokeAsync(EchoFunction, OneByte)));
                 var statistics = await hotLease.GetStatisticsAsync();
                 hotCalls += statistics.HotInvocations + statistics.WarmInvocations;
                 hotFoundWarm += statistics.WarmInvocations;
@@ -121,7 +123,7 @@ internal sealed class FunctionExperiments(SuiteOptions options, Report report, R
         static double BestMean(List<double[]> rounds) => rounds.Min(r => r.Average());
         static double[] BestRound(List<double[]> rounds) => rounds.MinBy(r => Measure.Percentile(r, 0.5))!;
         report.Samples["raw TCP round trip 1 B, blocking (us)"] = BestRound(raw);
-        foreach (var (mode, rounds) in new[] { ("hot", hot), ("warm", warm) })
+        foreach (var (mode, rounds) in new[] { ("hot", hot), ("hot, inline completions", hotInline), ("warm", warm) })
         {
             report.Samples[$"{mode} invocation 1 B (us)"] = BestRound(rounds);
             report.Add(new Figure("functions", $"{mode} invocation 1 B p50", "µs", BestMedian(rounds), false, "raw TCP round trip 1 B p50", BestMedian(raw)));

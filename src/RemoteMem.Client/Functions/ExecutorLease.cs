@@ -96,7 +96,7 @@ public sealed class ExecutorLease : IAsyncDisposable
             clock.Restart();
             var key = ClusterSecret.FromBytes(grant.Key);
             for (int i = 0; i < options.Cores; i++)
-                connections.Add(new ExecutorConnection(await FrameSocket.ConnectAsync(reply.Endpoint, key, PeerRole.Client, transport, cancellationToken).ConfigureAwait(false), grant.LeaseId));
+                connections.Add(new ExecutorConnection(await FrameSocket.ConnectAsync(reply.Endpoint, key, PeerRole.Client, transport, cancellationToken).ConfigureAwait(false), grant.LeaseId, options.InlineCompletions));
             var connect = clock.Elapsed;
 
             var loadMs = TimeSpan.FromMilliseconds(reply.LoadMs);
@@ -184,7 +184,7 @@ public sealed class ExecutorLease : IAsyncDisposable
         var pending = connection.SendAsync(Opcode.Invoke, function, prefix, input.Span, started + Grace(deadline));
         try
         {
-            var result = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var result = await (cancellationToken.CanBeCanceled ? pending.WaitAsync(cancellationToken) : pending).ConfigureAwait(false);
             _latency.Record(Stopwatch.GetTimestamp() - started);
             return result;
         }

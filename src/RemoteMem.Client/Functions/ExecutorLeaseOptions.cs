@@ -22,6 +22,14 @@ public sealed class ExecutorLeaseOptions
     /// </summary>
     public TimeSpan HotTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Run the code after an awaited call on the lease's receive thread instead of the thread pool: one
+    /// thread hop less per call (about 10 µs on a small VM). Only for callers that never block that
+    /// thread: waiting synchronously there (<c>.Result</c>) on another call of the same lease deadlocks.
+    /// Default false.
+    /// </summary>
+    public bool InlineCompletions { get; init; }
+
     /// <summary>How long the lease lasts (default: the manager's, one hour); the executor stops at the end.</summary>
     public TimeSpan Duration { get; init; }
 

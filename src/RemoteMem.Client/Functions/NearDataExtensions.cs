@@ -7,18 +7,15 @@ namespace RemoteMem.Client.Functions;
 public static class NearDataExtensions
 {
     /// <summary>
-    /// Writes back the array's cached changes, then, on each donor holding some of its columns, leases an
-    /// executor (<paramref name="coresPerDonor"/> cores) with those segments and invokes the typed
-    /// <paramref name="function"/> with <paramref name="input"/>. Each column is handed to exactly one donor
-    /// (the first holder of its replicas), so every element is seen once. The leases end before this returns.
-    /// Throws <see cref="InsufficientCapacityException"/> when a donor that holds data has no free core.
+    /// Leases an executor (<paramref name="coresPerDonor"/> cores) on each donor that holds some of the
+    /// array's columns, handing it those segments. Each column goes to exactly one donor (the first
+    /// holder of its replicas), so every element is seen once. Throws <see cref="InsufficientCapacityException"/>
+    /// when a donor that holds data has no free core.
     /// </summary>
-    public static async Task<IReadOnlyList<TPartial>> MapOnDonorsAsync<T, TIn, TPartial>(
-        this RemoteArray<T> array, RemoteMemClient client, FunctionPackage package, string function, TIn input,
-        int coresPerDonor = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default) where T : unmanaged
+    public static async Task<NearDataExecutors> LeaseNearDataAsync<T>(this RemoteArray<T> array, RemoteMemClient client, FunctionPackage package,
+        int coresPerDonor = 1, CancellationToken cancellationToken = default) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(client);
-        await array.FlushAsync(cancellationToken).ConfigureAwait(false);
         var allocation = array.Allocation;
         var byDonor = allocation.Groups
             .Select((replicas, column) => (Donor: replicas[0].Capability.DonorId, Column: column))
@@ -44,12 +41,24 @@ public static class NearDataExtensions
                         $"Donor {donor.Key} holds part of the array but has no {coresPerDonor} free core(s) for a near-data executor.");
             }
 
-            var calls = leases.Select(l => l.InvokeAsync<TIn, TPartial>(function, input, timeout, cancellationToken).AsTask());
-            return await Task.WhenAll(calls).ConfigureAwait(false);
+            return new NearDataExecutors(leases, array.FlushAsync);
         }
-        finally
+        catch
         {
             foreach (var lease in leases) await lease.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
+    }
+
+    /// <summary>
+    /// One map, start to end: <see cref="LeaseNearDataAsync"/>, <see cref="NearDataExecutors.MapAsync"/>, and
+    /// the leases ended. For repeated maps over the same array, lease once and map many times instead.
+    /// </summary>
+    public static async Task<IReadOnlyList<TPartial>> MapOnDonorsAsync<T, TIn, TPartial>(
+        this RemoteArray<T> array, RemoteMemClient client, FunctionPackage package, string function, TIn input,
+        int coresPerDonor = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        await using var executors = await array.LeaseNearDataAsync(client, package, coresPerDonor, cancellationToken).ConfigureAwait(false);
+        return await executors.MapAsync<TIn, TPartial>(function, input, timeout, cancellationToken).ConfigureAwait(false);
     }
 }

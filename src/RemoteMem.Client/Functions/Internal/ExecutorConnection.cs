@@ -21,17 +21,20 @@ internal sealed class ExecutorConnection : IDisposable
     private long _nextId;
     private volatile string? _lostReason;
 
-    public sealed class PendingCall(string function, long deadlineTimestamp)
+    public sealed class PendingCall(string function, long deadlineTimestamp, bool inline)
     {
-        public readonly TaskCompletionSource<byte[]> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<byte[]> Completion = new(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly string Function = function;
         public readonly long DeadlineTimestamp = deadlineTimestamp;
     }
 
-    public ExecutorConnection(FrameSocket socket, ulong leaseId)
+    private readonly bool _inlineCompletions;
+
+    public ExecutorConnection(FrameSocket socket, ulong leaseId, bool inlineCompletions)
     {
         _socket = socket;
         _leaseId = leaseId;
+        _inlineCompletions = inlineCompletions;
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"executor-{leaseId}-receive" };
         _receiver.Start();
     }
@@ -44,7 +47,7 @@ internal sealed class ExecutorConnection : IDisposable
 
     public Task<byte[]> SendAsync(Opcode opcode, string function, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body, long deadlineTimestamp)
     {
-        var call = new PendingCall(function, deadlineTimestamp);
+        var call = new PendingCall(function, deadlineTimestamp, _inlineCompletions);
         if (_lostReason is { } lost) return Task.FromException<byte[]>(Lost(lost));
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
         _pending[id] = call;
