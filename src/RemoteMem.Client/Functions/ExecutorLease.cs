@@ -96,7 +96,7 @@ public sealed class ExecutorLease : IAsyncDisposable
             clock.Restart();
             var key = ClusterSecret.FromBytes(grant.Key);
             for (int i = 0; i < options.Cores; i++)
-                connections.Add(new ExecutorConnection(await FrameSocket.ConnectAsync(reply.Endpoint, key, PeerRole.Client, transport, cancellationToken).ConfigureAwait(false), grant.LeaseId, options.InlineCompletions));
+                connections.Add(new ExecutorConnection(await FrameSocket.ConnectAsync(reply.Endpoint, key, PeerRole.Client, transport, cancellationToken).ConfigureAwait(false), grant.LeaseId, options.InlineCompletions, options.AnswerSpin));
             var connect = clock.Elapsed;
 
             var loadMs = TimeSpan.FromMilliseconds(reply.LoadMs);
