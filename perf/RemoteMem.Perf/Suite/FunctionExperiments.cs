@@ -126,7 +126,9 @@ internal sealed class FunctionExperiments(SuiteOptions options, Report report, R
         foreach (var (mode, rounds) in new[] { ("hot", hot), ("hot, inline completions", hotInline), ("warm", warm) })
         {
             report.Samples[$"{mode} invocation 1 B (us)"] = BestRound(rounds);
-            report.Add(new Figure("functions", $"{mode} invocation 1 B p50", "µs", BestMedian(rounds), false, "raw TCP round trip 1 B p50", BestMedian(raw)));
+            // The paper's goal (8.09 us against a raw 7.81 us) is for its best configuration: hot, answers picked up inline.
+            double? goal = mode == "hot, inline completions" ? 1.1 : null;
+            report.Add(new Figure("functions", $"{mode} invocation 1 B p50", "µs", BestMedian(rounds), false, "raw TCP round trip 1 B p50", BestMedian(raw), goal));
             report.Add(new Figure("functions", $"{mode} invocation 1 B mean", "µs", BestMean(rounds), false, "raw TCP round trip 1 B mean", BestMean(raw)));
         }
 
