@@ -54,7 +54,7 @@ internal static class StatusCommand
         // Piped output (a log, a script) has no terminal width; do not squeeze the tables to 80 columns.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         var donors = new Table().Title($"Donors of {report.ManagerEndpoint}");
-        foreach (var column in new[] { "id", "endpoint", "node", "health", "offered", "leased", "resident", "cores", "gpus", "segments", "heartbeat", "job" })
+        foreach (var column in new[] { "id", "endpoint", "node", "health", "offered", "leased", "resident", "cores used", "gpus used", "executors", "segments", "heartbeat", "job" })
             donors.AddColumn(column);
         foreach (var d in report.Donors)
         {
@@ -62,7 +62,7 @@ internal static class StatusCommand
             var endpoint = d.Name == d.Endpoint ? d.Endpoint : $"{d.Endpoint} ({d.Name})";
             donors.AddRow(d.Id.ToString(), Markup.Escape(endpoint), Markup.Escape(d.Node), health,
                 ByteSize.Format(d.OfferedBytes), ByteSize.Format(d.LeasedBytes), ByteSize.Format(d.ResidentBytes),
-                d.Cores.ToString(), d.Gpus.ToString(), d.Segments.ToString(), $"{d.LastHeartbeatMsAgo} ms ago", Markup.Escape(d.Job ?? ""));
+                $"{d.UsedCores}/{d.Cores}", $"{d.UsedGpus}/{d.Gpus}", d.Executors.ToString(), d.Segments.ToString(), $"{d.LastHeartbeatMsAgo} ms ago", Markup.Escape(d.Job ?? ""));
         }
 
         AnsiConsole.Write(donors);

@@ -526,7 +526,8 @@ public sealed partial class ManagerCore : IAsyncDisposable
         {
             var donors = _donors.Values.OrderBy(d => d.Id).Select(d => new DonorStatus(
                 d.Id, d.Name, d.Node, d.Endpoint, d.Health, d.OfferedBytes, d.LeasedBytes, d.ResidentBytes,
-                d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks, d.Job.Length == 0 ? null : d.Job)).ToList();
+                d.Cores, d.Gpus, d.Segments, now - d.LastHeartbeatTicks, d.Job.Length == 0 ? null : d.Job,
+                d.UsedCores, d.UsedGpus, _executors.Values.Count(e => e.DonorId == d.Id))).ToList();
             var leases = _leases.Values.OrderBy(l => l.Id).Select(l => new LeaseStatus(
                 l.Id, (long)l.Bytes, (int)l.StripeSize, l.Segments.Select(s => s.DonorId).ToList(),
                 l.ExpiresUnixMs - nowMs, l.LostReason is not null, l.LostReason, l.Name, l.Holders.Count,

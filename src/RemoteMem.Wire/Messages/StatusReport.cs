@@ -62,7 +62,10 @@ public sealed record DonorStatus(
     int Gpus,
     int Segments,
     long LastHeartbeatMsAgo,
-    string? Job = null);
+    string? Job = null,
+    int UsedCores = 0,
+    int UsedGpus = 0,
+    int Executors = 0);
 
 public sealed record LeaseStatus(
     ulong Id,

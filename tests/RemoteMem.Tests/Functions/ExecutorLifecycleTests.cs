@@ -120,6 +120,8 @@ public sealed class ExecutorLifecycleTests
         await using var cluster = await FunctionCluster.StartAsync(cores: 2, gpus: 0);
         await using var client = await cluster.ConnectAsync();
         var all = await client.LeaseExecutorAsync(FunctionCluster.Options(cores: 2));
+        var donor = (await client.GetStatusAsync()).Donors.Single();
+        Assert.Equal((2, 2, 1), (donor.Cores, donor.UsedCores, donor.Executors));
         var full = await Assert.ThrowsAsync<InsufficientCapacityException>(() => client.LeaseExecutorAsync(FunctionCluster.Options()));
         Assert.Contains("free core", full.Message);
         var noGpu = await Assert.ThrowsAsync<InsufficientCapacityException>(() => client.LeaseExecutorAsync(FunctionCluster.Options(cores: 1, gpus: 1)));
