@@ -74,6 +74,8 @@ public sealed class DonorCore : IDisposable
     {
         if (!_segments.TryRemove(segmentId, out var segment)) return false;
         segment.Revoke();
+        // Executors computing on the segment in place must be gone before its pages can go to another tenant.
+        SegmentFreeing?.Invoke(segmentId);
         _pool.Discard(segment.PoolOffset, _allocator.RoundUp(segment.Length));
         lock (_allocator) _allocator.Free(segment.PoolOffset, segment.Length);
         Interlocked.Add(ref _leasedBytes, -segment.Length);
@@ -133,6 +135,9 @@ public sealed class DonorCore : IDisposable
 
     /// <summary>The pool's first byte and length, for registering it with a fabric once.</summary>
     internal unsafe (nint Address, long Length) Pool => ((nint)_pool.Base, _pool.Length);
+
+    /// <summary>Raised while a segment is freed, after its requests are done and before its memory is zeroed and reused.</summary>
+    internal event Action<ulong>? SegmentFreeing;
 
     /// <summary>The memfd behind the pool that executors inherit for near-data work; -1 when the pool is private.</summary>
     internal int PoolFd => _pool.SharedFd;

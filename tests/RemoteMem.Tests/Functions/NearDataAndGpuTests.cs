@@ -52,6 +52,27 @@ public sealed class NearDataAndGpuTests
     }
 
     [Fact]
+    public async Task Freeing_the_memory_under_a_near_data_executor_stops_the_executor_first()
+    {
+        await using var cluster = await FunctionCluster.StartAsync(cores: 2);
+        await using var client = await cluster.ConnectAsync();
+        var allocation = await client.AllocateAsync(1 << 20);
+        await using var lease = await client.LeaseExecutorAsync(FunctionCluster.Options(nearData: [allocation]));
+        Assert.Equal(1L << 20, await lease.InvokeAsync<byte, long>("near-fill", 1));
+
+        // Released: the pages will go to other tenants, so the executor that maps them must go first.
+        await allocation.DisposeAsync();
+        await ExecutorProcesses.WaitGoneAsync(lease.LeaseId, TimeSpan.FromSeconds(20));
+        await Assert.ThrowsAsync<ExecutorLostException>(() => lease.InvokeAsync<byte, long>("near-fill", 2).AsTask());
+
+        // The next tenant of the memory reads zeros, not what the executor wrote.
+        await using var next = await client.AllocateAsync(1 << 20);
+        var back = new byte[1 << 20];
+        await next.ReadAsync(0, back);
+        Assert.All(back, b => Assert.Equal(0, b));
+    }
+
+    [Fact]
     public async Task Map_on_donors_sums_an_array_where_it_lives_and_matches_the_local_sum()
     {
         await using var cluster = await FunctionCluster.StartAsync(donors: 2, cores: 2);

@@ -20,6 +20,7 @@ internal sealed class DonorExecutors : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<ulong, ExecutorProcess> _running = new();
     private readonly ConcurrentDictionary<ulong, byte> _starting = new();
+    private readonly ConcurrentDictionary<ulong, ulong[]> _nearData = new();
 
     public DonorExecutors(DonorOptions options, DonorCore core, CapabilityAuthority authority, ILogger logger)
     {
@@ -28,6 +29,22 @@ internal sealed class DonorExecutors : IAsyncDisposable
         _authority = authority;
         _logger = logger;
         Packages = new PackageStore(options.PackageDirectory ?? Path.Combine(Path.GetTempPath(), $"remotemem-packages-{Environment.UserName}"));
+        core.SegmentFreeing += StopExecutorsOn;
+    }
+
+    /// <summary>
+    /// A segment some executors map for near-data work is being freed (released, expired, or moved away by
+    /// a drain): those executors are killed before the pages can be zeroed and handed to another tenant.
+    /// Their clients see <c>ExecutorLost</c>.
+    /// </summary>
+    private void StopExecutorsOn(ulong segmentId)
+    {
+        foreach (var (leaseId, segments) in _nearData)
+        {
+            if (Array.IndexOf(segments, segmentId) < 0 || !_running.TryGetValue(leaseId, out var process)) continue;
+            DonorLog.ExecutorEnded(_logger, leaseId, $"its near-data segment {segmentId} is being freed; killing it");
+            process.KillAndWait(TimeSpan.FromSeconds(5));
+        }
     }
 
     public PackageStore Packages { get; }
@@ -105,7 +122,17 @@ internal sealed class DonorExecutors : IAsyncDisposable
             }
 
             var spawnMs = (uint)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var segmentIds = request.NearData.Select(g => g.Capability.SegmentId).ToArray();
+            _nearData[ticket.LeaseId] = segmentIds;
             _running[ticket.LeaseId] = process;
+            // A segment freed while the executor started was not seen by StopExecutorsOn: check again.
+            if (segmentIds.Any(id => _core.Find(id) is null))
+            {
+                process.Kill();
+                _ = WatchAsync(process, ticket);
+                throw new WireException(ErrorCode.CapabilityRevoked, "A near-data segment was freed while the executor started.");
+            }
+
             DonorLog.ExecutorStarted(_logger, ticket.LeaseId, process.ProcessId, ticket.Cores, ticket.Gpus, endpoint);
             _ = WatchAsync(process, ticket);
             return new ExecutorStarted(endpoint, spawnMs, loadMs);
@@ -139,6 +166,7 @@ internal sealed class DonorExecutors : IAsyncDisposable
             await process.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         int code = await exited.ConfigureAwait(false);
         _running.TryRemove(ticket.LeaseId, out _);
+        _nearData.TryRemove(ticket.LeaseId, out _);
         process.Dispose();
         var reason = code == 0 ? "executor exited" : $"executor exited with code {code} (crashed or killed)";
         DonorLog.ExecutorEnded(_logger, ticket.LeaseId, reason);

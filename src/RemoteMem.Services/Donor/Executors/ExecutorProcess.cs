@@ -140,6 +140,19 @@ internal sealed class ExecutorProcess : IDisposable
         }
     }
 
+    /// <summary>Kills the process and waits (blocking) until it is gone.</summary>
+    public void KillAndWait(TimeSpan timeout)
+    {
+        Kill();
+        try
+        {
+            _process.WaitForExit(timeout);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+    }
+
     public void Kill()
     {
         try
