@@ -49,7 +49,10 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         try
         {
             var address = await Endpoints.ResolveAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+            // A synchronous connect (on a pool thread) keeps the socket in blocking mode: after an async
+            // operation .NET emulates blocking calls, allocating an event and an operation per receive.
+            using (timeout.Token.Register(static s => ((Socket)s!).Dispose(), socket))
+                await Task.Run(() => socket.Connect(address), timeout.Token).ConfigureAwait(false);
             socket.ReceiveTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
             var agreement = await Handshake.RunClientAsync(connection, secret, role, options.MaxFrameSize, endpoint, timeout.Token).ConfigureAwait(false);
             socket.ReceiveTimeout = 0;
@@ -60,7 +63,7 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         {
             connection.Dispose();
             if (ex is WireException) throw;
-            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            if ((ex is OperationCanceledException || timeout.IsCancellationRequested) && !cancellationToken.IsCancellationRequested)
                 throw new ConnectionFailedException(endpoint, $"no connection and handshake within {options.ConnectTimeout.TotalSeconds:0.#} s", ex);
             if (ex is SocketException or IOException or ObjectDisposedException)
                 throw new ConnectionFailedException(endpoint, ex.Message, ex);

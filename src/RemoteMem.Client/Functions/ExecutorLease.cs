@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using MemoryPack;
 using RemoteMem.Client.Functions.Internal;
@@ -167,32 +168,23 @@ public sealed class ExecutorLease : IAsyncDisposable
     /// </summary>
     public async ValueTask<byte[]> InvokeAsync(string function, ReadOnlyMemory<byte> input, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        int limit = _connections[0].MaxPayload;
-        if (input.Length > limit)
-            throw new ArgumentException($"An input of {input.Length} bytes exceeds the executor's limit of {limit} bytes per call; pass large data through remote memory (near-data) instead.", nameof(input));
-        var deadline = timeout ?? _defaultTimeout;
-        if (deadline <= TimeSpan.Zero || deadline.TotalMilliseconds > uint.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), "The deadline must be positive.");
-        uint id = _functions.TryGetValue(function, out var known) ? known : await ResolveAsync(function, cancellationToken).ConfigureAwait(false);
-        // Chosen after the name is resolved, so the choice sees the calls sent meanwhile.
-        var connection = Pick();
+        var (connection, call, _) = await CallAsync(Opcode.Invoke, function, input, default, allocate: true, timeout, cancellationToken).ConfigureAwait(false);
+        var output = call.Result!;
+        connection.Return(call);
+        return output;
+    }
 
-        long started = Stopwatch.GetTimestamp();
-        var prefix = (stackalloc byte[InvokePrefix.Size]);
-        BinaryPrimitives.WriteUInt32LittleEndian(prefix, id);
-        BinaryPrimitives.WriteUInt32LittleEndian(prefix[4..], (uint)deadline.TotalMilliseconds);
-        var pending = connection.SendAsync(Opcode.Invoke, function, prefix, input.Span, started + Grace(deadline));
-        try
-        {
-            var result = await (cancellationToken.CanBeCanceled ? pending.WaitAsync(cancellationToken) : pending).ConfigureAwait(false);
-            _latency.Record(Stopwatch.GetTimestamp() - started);
-            return result;
-        }
-        catch (RemoteMemException)
-        {
-            Interlocked.Increment(ref _failed);
-            throw;
-        }
+    /// <summary>
+    /// Invokes <paramref name="function"/> and copies its output into <paramref name="output"/>, returning
+    /// how many bytes it wrote: the allocation-free form of <see cref="InvokeAsync(string, ReadOnlyMemory{byte}, TimeSpan?, CancellationToken)"/>.
+    /// An output larger than the buffer throws <see cref="ArgumentException"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> InvokeAsync(string function, ReadOnlyMemory<byte> input, Memory<byte> output, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (connection, call, length) = await CallAsync(Opcode.Invoke, function, input, output, allocate: false, timeout, cancellationToken).ConfigureAwait(false);
+        connection.Return(call);
+        return length;
     }
 
     /// <summary>Invokes a typed function (a <c>TypedFunction&lt;TIn, TOut&gt;</c>): arguments and result go through MemoryPack.</summary>
@@ -205,21 +197,84 @@ public sealed class ExecutorLease : IAsyncDisposable
     /// <summary>What the lease has done so far (asks the executor for its hot/warm counts).</summary>
     public async Task<ExecutorLeaseStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
-        var bytes = await Pick().SendAsync(Opcode.ExecutorStats, "statistics", default, default, Stopwatch.GetTimestamp() + Grace(TimeSpan.FromSeconds(10)))
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        var remote = ExecutorStatistics.Decode(bytes);
+        var (connection, call, _) = await CallAsync(Opcode.ExecutorStats, "statistics", default, default, allocate: true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        var remote = ExecutorStatistics.Decode(call.Result);
+        connection.Return(call);
         var (mean, p50, p99) = _latency.Summary();
         return new ExecutorLeaseStatistics(ColdStart, _latency.Count + Interlocked.Read(ref _failed), Interlocked.Read(ref _failed),
             remote.HotInvocations, remote.WarmInvocations, remote.DeadlinesExceeded, mean, p50, p99, remote.Accelerator);
     }
 
+    /// <summary>
+    /// One request: resolves the function's id (once per name), rents a slot on the least busy
+    /// connection, sends, and waits. On success the caller owns the slot and must return it; on failure
+    /// it is returned here and the error thrown.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(ExecutorConnection Connection, PendingCall Call, int Length)> CallAsync(
+        Opcode opcode, string function, ReadOnlyMemory<byte> input, Memory<byte> output, bool allocate, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int limit = _connections[0].MaxPayload;
+        if (input.Length > limit)
+            throw new ArgumentException($"An input of {input.Length} bytes exceeds the executor's limit of {limit} bytes per call; pass large data through remote memory (near-data) instead.", nameof(input));
+        var deadline = timeout ?? _defaultTimeout;
+        if (deadline <= TimeSpan.Zero || deadline.TotalMilliseconds > uint.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), "The deadline must be positive.");
+        uint id = 0;
+        if (opcode == Opcode.Invoke)
+            id = _functions.TryGetValue(function, out var known) ? known : await ResolveAsync(function, cancellationToken).ConfigureAwait(false);
+
+        // Chosen after the name is resolved, so the choice sees the calls sent meanwhile.
+        var connection = Pick();
+        var call = await connection.RentAsync(cancellationToken).ConfigureAwait(false);
+        long started = Stopwatch.GetTimestamp();
+        ValueTask<int> pending;
+        if (opcode == Opcode.Invoke)
+        {
+            Span<byte> prefix = stackalloc byte[InvokePrefix.Size];
+            BinaryPrimitives.WriteUInt32LittleEndian(prefix, id);
+            BinaryPrimitives.WriteUInt32LittleEndian(prefix[4..], (uint)deadline.TotalMilliseconds);
+            pending = connection.Send(call, opcode, function, prefix, input.Span, started + Grace(deadline), output, allocate);
+        }
+        else
+        {
+            pending = connection.Send(call, opcode, function, default, input.Span, started + Grace(deadline), output, allocate);
+        }
+
+        var registration = cancellationToken.CanBeCanceled ? CancelOn(cancellationToken, connection, call) : default;
+        try
+        {
+            int length = await pending.ConfigureAwait(false);
+            if (opcode == Opcode.Invoke) _latency.Record(Stopwatch.GetTimestamp() - started);
+            return (connection, call, length);
+        }
+        catch
+        {
+            if (opcode == Opcode.Invoke) Interlocked.Increment(ref _failed);
+            await registration.DisposeAsync().ConfigureAwait(false);
+            registration = default;
+            connection.Return(call);
+            throw;
+        }
+        finally
+        {
+            await registration.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // A method of its own: a lambda in CallAsync would allocate its closure on every call, cancellable or not.
+    private static CancellationTokenRegistration CancelOn(CancellationToken cancellationToken, ExecutorConnection connection, PendingCall call)
+    {
+        ulong requestId = call.ArmedId;
+        return cancellationToken.UnsafeRegister(_ => connection.Cancel(call, requestId), null);
+    }
+
     private async Task<uint> ResolveAsync(string function, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(function);
-        var name = Encoding.UTF8.GetBytes(function);
-        var answer = await Pick().SendAsync(Opcode.FunctionResolve, function, default, name, Stopwatch.GetTimestamp() + Grace(TimeSpan.FromSeconds(10)))
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        uint id = BinaryPrimitives.ReadUInt32LittleEndian(answer);
+        var (connection, call, _) = await CallAsync(Opcode.FunctionResolve, function, Encoding.UTF8.GetBytes(function), default, allocate: true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        uint id = BinaryPrimitives.ReadUInt32LittleEndian(call.Result);
+        connection.Return(call);
         _functions[function] = id;
         return id;
     }

@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
@@ -9,71 +8,117 @@ namespace RemoteMem.Client.Functions.Internal;
 
 /// <summary>
 /// One connection to an executor, served there by one worker. Requests are written with one send from
-/// the caller's thread; a dedicated thread blocks in receive and completes callers by request id, so
-/// many invocations are in flight and each answer finds its caller.
+/// the caller's thread; a dedicated thread receives and completes callers by request id, so many calls
+/// are in flight and each answer finds its caller. Calls live in pooled slots (<see cref="PendingCall"/>):
+/// the request id carries the slot, and a call allocates nothing in steady state.
 /// </summary>
 internal sealed class ExecutorConnection : IDisposable
 {
+    /// <summary>Calls in flight per connection; more wait for a slot.</summary>
+    public const int MaxInFlight = 1024;
+
+    private const int SlotBits = 10;
     private readonly FrameSocket _socket;
     private readonly ulong _leaseId;
-    private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
-    private readonly Thread _receiver;
-    private long _nextId;
-    private volatile string? _lostReason;
-
-    public sealed class PendingCall(string function, long deadlineTimestamp, bool inline)
-    {
-        public readonly TaskCompletionSource<byte[]> Completion = new(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly string Function = function;
-        public readonly long DeadlineTimestamp = deadlineTimestamp;
-    }
-
     private readonly bool _inlineCompletions;
     private readonly long _spinTicks;
+    private readonly PendingCall[] _slots = new PendingCall[MaxInFlight];
+    private readonly Stack<int> _free = new(MaxInFlight);
+    private readonly SemaphoreSlim _available = new(MaxInFlight, MaxInFlight);
+    private readonly Thread _receiver;
+    private long _generation;
+    private int _inFlight;
+    private volatile string? _lostReason;
 
-    public ExecutorConnection(FrameSocket socket, ulong leaseId, bool inlineCompletions, TimeSpan spin = default)
+    public ExecutorConnection(FrameSocket socket, ulong leaseId, bool inlineCompletions, TimeSpan answerSpin)
     {
-        _spinTicks = (long)(spin.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         _socket = socket;
         _leaseId = leaseId;
         _inlineCompletions = inlineCompletions;
+        _spinTicks = (long)(answerSpin.TotalSeconds * Stopwatch.Frequency);
+        for (int i = MaxInFlight - 1; i >= 0; i--)
+        {
+            _slots[i] = new PendingCall(i);
+            _free.Push(i);
+        }
+
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"executor-{leaseId}-receive" };
         _receiver.Start();
     }
 
-    public int InFlight => _pending.Count;
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     public int MaxPayload => _socket.MaxFrameSize - FrameHeader.Size - InvokePrefix.Size;
 
     public bool IsLost => _lostReason is not null;
 
-    public Task<byte[]> SendAsync(Opcode opcode, string function, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body, long deadlineTimestamp)
+    /// <summary>Waits for a free slot (at once, without allocating, unless <see cref="MaxInFlight"/> calls are in flight).</summary>
+    public async ValueTask<PendingCall> RentAsync(CancellationToken cancellationToken)
     {
-        var call = new PendingCall(function, deadlineTimestamp, _inlineCompletions);
-        if (_lostReason is { } lost) return Task.FromException<byte[]>(Lost(lost));
-        ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        _pending[id] = call;
+        await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_free) return _slots[_free.Pop()];
+    }
+
+    /// <summary>Gives a slot back once its caller has taken the outcome.</summary>
+    public void Return(PendingCall call)
+    {
+        call.Clear();
+        lock (_free) _free.Push(call.Slot);
+        _available.Release();
+    }
+
+    /// <summary>
+    /// Sends a request in a rented slot and returns the wait for its answer: the answer's length, copied
+    /// to <paramref name="destination"/>, or (with <paramref name="allocate"/>) in <see cref="PendingCall.Result"/>.
+    /// </summary>
+    public ValueTask<int> Send(PendingCall call, Opcode opcode, string function, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body,
+        long deadlineTimestamp, Memory<byte> destination, bool allocate)
+    {
+        ulong id = ((ulong)Interlocked.Increment(ref _generation) << SlotBits) | (uint)call.Slot;
+        var pending = call.Arm(id, function, deadlineTimestamp, destination, allocate, _inlineCompletions);
+        Interlocked.Increment(ref _inFlight);
+        if (_lostReason is { } lost)
+        {
+            Complete(call, id, Lost(lost));
+            return pending;
+        }
+
         try
         {
             _socket.Send(new FrameHeader(0, _socket.Version, opcode, id, ErrorCode.Ok, FrameFlags.None), prefix, body);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            if (_pending.TryRemove(id, out _)) call.Completion.TrySetException(Lost(ex.Message));
+            Complete(call, id, Lost(ex.Message));
         }
 
-        return call.Completion.Task;
+        // The connection may have died between the check and the send: its final sweep missed this call.
+        if (_lostReason is { } late) Complete(call, id, Lost(late));
+        return pending;
     }
+
+    /// <summary>Fails the call if it still waits under <paramref name="requestId"/> (cancellation).</summary>
+    public void Cancel(PendingCall call, ulong requestId) =>
+        Complete(call, requestId, new OperationCanceledException($"The call to '{call.Function}' was cancelled; the executor may still run it."));
 
     /// <summary>Fails calls whose deadline (plus a grace for the answer to travel) has passed without an answer.</summary>
     public void ExpireOverdue(long now)
     {
-        foreach (var (id, call) in _pending)
+        if (InFlight == 0) return;
+        foreach (var call in _slots)
         {
-            if (now < call.DeadlineTimestamp || !_pending.TryRemove(id, out _)) continue;
-            call.Completion.TrySetException(new FunctionTimeoutException(call.Function,
+            ulong id = call.ArmedId;
+            if (id == 0 || now < call.DeadlineTimestamp) continue;
+            Complete(call, id, new FunctionTimeoutException(call.Function,
                 $"Function '{call.Function}' did not answer by its deadline; the executor's worker may still be running it, and later calls on that worker wait behind it."));
         }
+    }
+
+    private void Complete(PendingCall call, ulong id, Exception error)
+    {
+        if (!call.TryClaim(id)) return;
+        Interlocked.Decrement(ref _inFlight);
+        call.Fail(error);
     }
 
     private void ReceiveLoop()
@@ -83,9 +128,11 @@ internal sealed class ExecutorConnection : IDisposable
         {
             while (SpinForAnswer() && _socket.ReadFrame(out var header, out var payload))
             {
-                if (!_pending.TryRemove(header.RequestId, out var call)) continue; // already timed out here
-                if (header.Status == ErrorCode.Ok) call.Completion.TrySetResult(payload.ToArray());
-                else call.Completion.TrySetException(ToException(call.Function, header.Status, ErrorPayload.Decode(header.Status, payload)));
+                var call = _slots[(int)(header.RequestId & (MaxInFlight - 1))];
+                if (!call.TryClaim(header.RequestId)) continue; // its caller already gave up (deadline, cancellation)
+                Interlocked.Decrement(ref _inFlight);
+                if (header.Status == ErrorCode.Ok) call.Succeed(payload);
+                else call.Fail(ToException(call.Function, header.Status, ErrorPayload.Decode(header.Status, payload)));
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or WireException)
@@ -94,17 +141,20 @@ internal sealed class ExecutorConnection : IDisposable
         }
 
         _lostReason = reason;
-        foreach (var id in _pending.Keys)
-            if (_pending.TryRemove(id, out var call)) call.Completion.TrySetException(Lost(reason, call.Function, pending: true));
+        foreach (var call in _slots)
+        {
+            ulong id = call.ArmedId;
+            if (id != 0) Complete(call, id, Lost(reason, call.Function, pending: true));
+        }
     }
 
     // With calls in flight on a hot lease, spin briefly for the answer before blocking in the kernel:
     // a blocked thread's wake-up is most of a loopback round trip. Always true (it only delays the read).
     private bool SpinForAnswer()
     {
-        if (_spinTicks == 0 || _pending.IsEmpty) return true;
-        long until = System.Diagnostics.Stopwatch.GetTimestamp() + _spinTicks;
-        while (!_socket.HasData && System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
+        if (_spinTicks == 0 || InFlight == 0) return true;
+        long until = Stopwatch.GetTimestamp() + _spinTicks;
+        while (!_socket.HasData && Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
         return true;
     }
 
