@@ -44,7 +44,8 @@ public sealed partial class ManagerCore
             l.Id, l.Bytes, l.StripeSize, l.Replicas, l.Groups,
             l.Segments.Select(s => new ManagerSnapshot.Segment(s.DonorId, s.Endpoint, s.SegmentId, s.PoolOffset, s.Length, s.Group)).ToList(),
             l.Holders.Values.Select(h => new ManagerSnapshot.Holder(h.Id, h.Rights, (long)h.Ttl.TotalMilliseconds)).ToList(),
-            l.Name, l.Metadata, l.CapabilitiesValidUntilUnixMs, l.AllowSpill)).ToList());
+            l.Name, l.Metadata, l.CapabilitiesValidUntilUnixMs, l.AllowSpill)).ToList(),
+        [.. _executors.Values.OrderBy(e => e.LeaseId)]);
 
     /// <summary>Reads the state file, if there is one, and reopens the manager's connection to each restored donor.</summary>
     public void RestoreState()
@@ -79,6 +80,14 @@ public sealed partial class ManagerCore
                     lease.Holders[h.Id] = new Holder { Id = h.Id, Rights = h.Rights, Ttl = TimeSpan.FromMilliseconds(h.TtlMs), ExpiresUnixMs = now + h.TtlMs };
                 _leases[lease.Id] = lease;
                 if (lease.Name is not null) _names[lease.Name] = lease;
+            }
+
+            foreach (var executor in snapshot.Executors ?? [])
+            {
+                if (!_donors.TryGetValue(executor.DonorId, out var donor)) continue;
+                _executors[executor.LeaseId] = executor;
+                donor.UsedCores += executor.Cores;
+                donor.UsedGpus += executor.Gpus;
             }
         }
 

@@ -20,6 +20,7 @@ public sealed class ManagerRestartTests
         await using var allocation = await client.AllocateAsync(size, new AllocationOptions { StripeCount = 2, StripeSize = 1 << 20 });
         var data = TestPattern.Make(0, size, 6);
         await allocation.WriteAsync(0, data);
+        await using var executor = await client.LeaseExecutorAsync(new RemoteMem.Client.Functions.ExecutorLeaseOptions { Package = Functions.FunctionCluster.Package, HotTimeout = TimeSpan.Zero });
         var before = await client.GetStatusAsync();
         await WaitForAsync(() => File.Exists(state), "the state file to be written");
         await Task.Delay(500); // a sweep writes the lease's latest state
@@ -31,6 +32,8 @@ public sealed class ManagerRestartTests
         var back = new byte[size];
         await allocation.ReadAsync(0, back);
         Assert.True(back.AsSpan().SequenceEqual(data), "reads during the manager's outage differ");
+        // Functions too: the client talks to its executor directly.
+        Assert.Equal(new byte[] { 5 }, await executor.InvokeAsync("echo", new byte[] { 5 }));
 
         await cluster.RestartManagerAsync();
 
@@ -51,9 +54,13 @@ public sealed class ManagerRestartTests
         await allocation.ReadAsync(0, back);
         Assert.True(back.AsSpan().SequenceEqual(fresh));
 
+        // The executor lease survived with its core counted, and its executor still answers.
+        Assert.Equal(1, after.Donors.Single(d => d.Id == executor.DonorId).UsedCores);
+        Assert.Equal(new byte[] { 6 }, await executor.InvokeAsync("echo", new byte[] { 6 }));
+
         // New leases get new ids, never a restored one's.
         await using var another = await client.AllocateAsync(1 << 20);
-        Assert.True(another.LeaseId > allocation.LeaseId);
+        Assert.True(another.LeaseId > Math.Max(allocation.LeaseId, executor.LeaseId));
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what) => await WaitForAsync(() => Task.FromResult(condition()), what);

@@ -6,10 +6,12 @@ namespace RemoteMem.Services.Manager.Internal;
 
 /// <summary>
 /// What the manager persists so that leases survive its restart: donors (identity and placement
-/// data; health is re-established by their reconnection) and leases with segments, holders, names.
+/// data; health is re-established by their reconnection), leases with segments, holders, names, and
+/// executor leases (so their cores stay counted while their executors run on).
 /// JSON, written whole and atomically; small (a few hundred bytes per lease).
 /// </summary>
-internal sealed record ManagerSnapshot(ulong NextDonorId, ulong NextLeaseId, List<ManagerSnapshot.Donor> Donors, List<ManagerSnapshot.Lease> Leases)
+internal sealed record ManagerSnapshot(ulong NextDonorId, ulong NextLeaseId, List<ManagerSnapshot.Donor> Donors, List<ManagerSnapshot.Lease> Leases,
+    List<ExecutorLeaseRecord>? Executors = null)
 {
     internal sealed record Donor(ulong Id, string Name, string Node, string Endpoint, long OfferedBytes, long LeasedBytes, int Cores, int Gpus, string Job, FabricAddress? Fabric);
 
