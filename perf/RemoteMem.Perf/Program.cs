@@ -71,8 +71,11 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     else
     {
-        AnsiConsole.MarkupLine($"Starting a local cluster: a manager and {donorCount} donor processes of {ByteSize.Format(offered)} each...");
-        cluster = await LocalCluster.StartAsync(donorCount, offered.ToString());
+        // Cores for functions, said explicitly: the function experiments hold a warm and a hot lease at once
+        // (both on the one donor with --donors 1), and the near-data step one executor on every donor.
+        int donorCores = Math.Max(2, Environment.ProcessorCount);
+        AnsiConsole.MarkupLine($"Starting a local cluster: a manager and {donorCount} donor processes of {ByteSize.Format(offered)} and {donorCores} cores each...");
+        cluster = await LocalCluster.StartAsync(donorCount, offered.ToString(), donorArgs: ["--cores", donorCores.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         endpoint = cluster.ManagerEndpoint;
         secret = cluster.Secret;
     }
@@ -91,6 +94,7 @@ root.SetAction(async (parse, cancellationToken) =>
                 ("kv", "RemoteKv GET/PUT, cache on and off", experiments.KeyValueAsync),
                 ("interference", "interference: a CPU-bound job while donors serve 0.1/0.5/1 GB/s", () => Interference.RunAsync(options, report, client)),
                 ("functions", "functions: invocation latency and rate, cold start, hybrid Black-Scholes", () => new FunctionExperiments(options, report, client).RunAsync()),
+                ("neardata", "near-data reduction: a sum pulled to the client vs partial sums on the donors", () => NearDataExperiment.RunAsync(options, report, client)),
                 ("memory", "resident memory", () => { experiments.Memory(offered); return Task.CompletedTask; }),
             ];
             (string Key, string Name, Func<Task> Run)[] fabric =

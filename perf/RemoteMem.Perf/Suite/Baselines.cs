@@ -103,10 +103,12 @@ internal static class Baselines
 
     /// <summary>
     /// The plainest round trip there is, for the invocation figures: two blocking sockets on loopback
-    /// (NoDelay), one byte each way, a server thread echoing it. Latencies in microseconds, sorted.
+    /// (NoDelay), <paramref name="size"/> bytes each way, a server thread echoing them once it has them
+    /// all. Latencies in microseconds, sorted.
     /// </summary>
-    public static double[] BlockingPingPongMicroseconds(int warmup, int count)
+    public static double[] BlockingPingPongMicroseconds(int warmup, int count, int size = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
@@ -114,26 +116,42 @@ internal static class Baselines
         {
             using var socket = listener.Accept();
             socket.NoDelay = true;
-            var one = new byte[1];
-            while (socket.Receive(one) == 1) socket.Send(one);
+            var echo = new byte[size];
+            while (ReceiveAll(socket, echo)) socket.Send(echo);
         }) { IsBackground = true, Name = "ping-pong echo" };
         server.Start();
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         client.Connect(listener.LocalEndPoint!);
-        var ping = new byte[1];
+        var ping = new byte[size];
+        Random.Shared.NextBytes(ping);
+        var pong = new byte[size];
         var latencies = new double[count];
         for (int i = -warmup; i < count; i++)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             client.Send(ping);
-            if (client.Receive(ping) != 1) throw new IOException("The ping-pong echo thread closed the connection.");
+            if (!ReceiveAll(client, pong)) throw new IOException("The ping-pong echo thread closed the connection.");
             if (i >= 0) latencies[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
 
+        if (!ping.AsSpan().SequenceEqual(pong)) throw new IOException("The ping-pong echo returned other bytes than it was sent.");
         client.Shutdown(SocketShutdown.Both);
         server.Join();
         Array.Sort(latencies);
         return latencies;
+    }
+
+    /// <summary>Blocks until <paramref name="buffer"/> is full; false when the peer closed first.</summary>
+    private static bool ReceiveAll(Socket socket, byte[] buffer)
+    {
+        for (int got = 0; got < buffer.Length;)
+        {
+            int n = socket.Receive(buffer, got, buffer.Length - got, SocketFlags.None);
+            if (n == 0) return false;
+            got += n;
+        }
+
+        return true;
     }
 
     /// <summary>Seconds to run a bare .NET program to completion (`dotnet remotemem.dll --version`): what starting any .NET process costs here.</summary>

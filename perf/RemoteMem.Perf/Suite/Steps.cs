@@ -3,7 +3,7 @@ namespace RemoteMem.Perf.Suite;
 /// <summary>The experiments `--experiments` can name, and the baselines some of them are divided by.</summary>
 internal static class Steps
 {
-    public static readonly string[] Names = ["baselines", "segment", "array", "kv", "interference", "functions", "memory", "fabric"];
+    public static readonly string[] Names = ["baselines", "segment", "array", "kv", "interference", "functions", "neardata", "memory", "fabric"];
 
     /// <summary>
     /// Parses "all" or a comma-separated list of <see cref="Names"/>. The segment and array figures divide by

@@ -18,6 +18,15 @@ internal sealed record SuiteOptions(bool Quick, int[] BlockSizes, TimeSpan Durat
 
     public int InvocationRounds => Quick ? 3 : 5;
 
+    /// <summary>Echo payloads (bytes each way) of the invocation latency figures.</summary>
+    public int[] InvocationPayloads => [1, 1 << 10, 64 << 10];
+
+    /// <summary>Invocations per latency round for a payload: a quarter of <see cref="InvocationSamples"/> from 64 KiB up (each call moves the payload twice).</summary>
+    public int InvocationSamplesFor(int payload) => payload >= 64 << 10 ? InvocationSamples / 4 : InvocationSamples;
+
+    /// <summary>Doubles in the near-data reduction's array (as many bytes as the array experiments'), striped over the donors.</summary>
+    public long NearDataElements => ArrayBytes / sizeof(double);
+
     /// <summary>Options in the hybrid Black-Scholes batch, each priced <see cref="HybridPricingRounds"/> times.</summary>
     public int HybridOptions => Quick ? 100_000 : 1_000_000;
 
