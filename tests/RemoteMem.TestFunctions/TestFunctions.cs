@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using ILGPU;
-using ILGPU.Runtime;
 using MemoryPack;
 using RemoteMem.Functions;
 
@@ -129,28 +127,6 @@ public sealed class NearSum : TypedFunction<int, double>
             foreach (var (_, stripe) in segment.Stripes())
                 foreach (var value in MemoryMarshal.Cast<byte, double>(stripe.Span)) sum += value;
         return sum;
-    }
-}
-
-/// <summary>GPU: y = a * x + y with an ILGPU kernel (each thread loops over many elements).</summary>
-[RemoteFunction("saxpy")]
-public sealed class Saxpy : TypedFunction<(float A, float[] X, float[] Y), float[]>
-{
-    private static void Kernel(Index1D thread, float a, ArrayView<float> x, ArrayView<float> y, int stride)
-    {
-        for (long i = thread; i < x.Length; i += stride) y[i] = a * x[i] + y[i];
-    }
-
-    public override float[] Invoke((float A, float[] X, float[] Y) input, FunctionContext context)
-    {
-        var accelerator = context.Accelerator;
-        var kernel = context.GetKernel("saxpy", a => a.LoadAutoGroupedStreamKernel<Index1D, float, ArrayView<float>, ArrayView<float>, int>(Kernel));
-        using var x = accelerator.Allocate1D(input.X);
-        using var y = accelerator.Allocate1D(input.Y);
-        int threads = Math.Min(input.X.Length, accelerator.MaxNumThreadsPerGroup * Math.Max(1, accelerator.NumMultiprocessors));
-        kernel(threads, input.A, x.View, y.View, threads);
-        accelerator.Synchronize();
-        return y.GetAsArray1D();
     }
 }
 

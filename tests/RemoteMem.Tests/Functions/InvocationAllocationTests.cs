@@ -37,19 +37,7 @@ public sealed class InvocationAllocationTests(ITestOutputHelper output)
         }
 
         using var sampler = new AllocationSampler();
-        await Run(3000);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        await Run(10_000);
-        var windows = new long[5];
-        for (int w = 0; w < windows.Length; w++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            await Run(10_000);
-            windows[w] = GC.GetTotalAllocatedBytes(precise: true) - before;
-        }
-
-        long least = windows.Min();
+        var (least, windows) = await AllocationWindows.MeasureAsync(Run, 10_000, warmup: 3000);
         output.WriteLine($"bytes allocated per 10,000 calls, five windows: {string.Join(", ", windows)}");
         Assert.True(least < 48_000, $"{least} bytes allocated over 10,000 calls at best ({string.Join(", ", windows)}); sampled types: {sampler.Report()}");
     }

@@ -1,5 +1,6 @@
 using RemoteMem.Client;
 using RemoteMem.Client.Functions;
+using RemoteMem.Samples.Functions;
 
 namespace RemoteMem.Tests.Functions;
 
@@ -92,20 +93,21 @@ public sealed class NearDataAndGpuTests
     {
         await using var cluster = await FunctionCluster.StartAsync(cores: 2, gpus: 1);
         await using var client = await cluster.ConnectAsync();
-        await using var gpu = await client.LeaseExecutorAsync(FunctionCluster.Options(gpus: 1));
+        var package = FunctionPackage.FromAssembly(typeof(SaxpyFunction).Assembly); // samples/Functions
+        await using var gpu = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package, Gpus = 1 });
         var x = Enumerable.Range(0, 100_000).Select(i => (float)i).ToArray();
         var y = Enumerable.Range(0, 100_000).Select(i => (float)(i % 7)).ToArray();
         for (int round = 0; round < 2; round++) // the second run uses the cached kernel
         {
-            var result = await gpu.InvokeAsync<(float, float[], float[]), float[]>("saxpy", (2f, x, y), TimeSpan.FromMinutes(2));
+            var result = await gpu.InvokeAsync<SaxpyRequest, float[]>("saxpy", new SaxpyRequest { A = 2f, X = x, Y = y }, TimeSpan.FromMinutes(2));
             for (int i = 0; i < x.Length; i++) Assert.Equal(2f * x[i] + y[i], result[i]);
         }
 
         var statistics = await gpu.GetStatisticsAsync();
         Assert.Contains("CPU", statistics.Accelerator); // no GPU on CI machines: ILGPU's CPU accelerator stands in
 
-        await using var cpuOnly = await client.LeaseExecutorAsync(FunctionCluster.Options());
-        var error = await Assert.ThrowsAsync<FunctionFailedException>(() => cpuOnly.InvokeAsync<(float, float[], float[]), float[]>("saxpy", (1f, x, y)).AsTask());
+        await using var cpuOnly = await client.LeaseExecutorAsync(new ExecutorLeaseOptions { Package = package });
+        var error = await Assert.ThrowsAsync<FunctionFailedException>(() => cpuOnly.InvokeAsync<SaxpyRequest, float[]>("saxpy", new SaxpyRequest { A = 1f, X = x, Y = y }).AsTask());
         Assert.Contains("no GPUs", error.Message);
     }
 }

@@ -23,3 +23,29 @@ internal sealed class AllocationSampler : EventListener
 
     public string Report() => string.Join(", ", Types.OrderByDescending(kv => kv.Value).Take(12).Select(kv => $"{kv.Key} x{kv.Value}"));
 }
+
+/// <summary>
+/// Bytes allocated by a workload in steady state: warm it up (connections, JIT tiers, pools), then run
+/// it in several windows. Allocations are process-wide, and work left over from other tests only adds,
+/// so the least window is the measure.
+/// </summary>
+internal static class AllocationWindows
+{
+    public static async Task<(long Least, long[] Windows)> MeasureAsync(Func<int, Task> run, int operations, int warmup)
+    {
+        await run(warmup);
+        // A full collection trims the shared array pools; collect first, then warm the pools again.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        await run(operations); // tiered JIT finishes promoting the hot path here
+        var windows = new long[5];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await run(operations);
+            windows[w] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
+        return (windows.Min(), windows);
+    }
+}

@@ -39,27 +39,11 @@ public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
         }
 
         using var sampler = new AllocationSampler(); // set up before measuring: enabling events allocates
-        await Run(3000); // warm-up: connections, JIT tiers
-        // A full collection trims the shared array pools; collect first, then warm the pools again.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        await Run(10_000); // tiered JIT finishes promoting the hot path here
-        // Allocations are process-wide: work left over from other tests (a reconnect, a child process's
-        // output) can land in a window. Such noise only adds, so the least of several windows is the measure.
-        var windows = new long[5];
-        for (int w = 0; w < windows.Length; w++) windows[w] = await Measure(10_000);
-        long least = windows.Min();
+        var (least, windows) = await AllocationWindows.MeasureAsync(Run, 10_000, warmup: 3000);
         output.WriteLine($"bytes allocated per 10,000 operations, five windows: {string.Join(", ", windows)}");
         // The smallest object is 24 bytes: one allocation per operation would put at least 240,000 bytes
         // in every window. What remains is background (heartbeats, sweeps, this test's sampler) and rare
         // pool misses of async state machines, under one 24-byte object per five operations.
         Assert.True(least < 48_000, $"{least} bytes allocated over 10,000 operations at best ({string.Join(", ", windows)}); sampled types: {sampler.Report()}");
-
-        async Task<long> Measure(int operations)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            await Run(operations);
-            return GC.GetTotalAllocatedBytes(precise: true) - before;
-        }
     }
 }
