@@ -1,5 +1,3 @@
-using MemoryPack;
-
 namespace RemoteMem.Client.Functions;
 
 /// <summary>

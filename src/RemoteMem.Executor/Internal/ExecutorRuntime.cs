@@ -57,6 +57,8 @@ internal sealed class ExecutorRuntime : IDisposable
 
     public bool IsStopping => _stopped.IsSet;
 
+    private int MaxConnections => Settings.Cores * 2 + 16;
+
     public ExecutorStatistics Statistics() => Counters.Snapshot(Gpu.Description);
 
     private unsafe NearDataSegment MapSegment(ExecutorBootstrap.Segment s)
@@ -106,6 +108,15 @@ internal sealed class ExecutorRuntime : IDisposable
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
                 return;
+            }
+
+            // A lease uses one connection per core; a flood of others (each holds a thread until its
+            // handshake times out) is turned away at the door.
+            if (Volatile.Read(ref _connections) >= MaxConnections)
+            {
+                ExecutorLog.ConnectionRefused(Logger, $"{MaxConnections} connections are open already");
+                socket.Dispose();
+                continue;
             }
 
             int n = ++number;

@@ -97,7 +97,7 @@ internal sealed class ExecutorProcess : IDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or InvalidOperationException or ExecutorStartException)
         {
-            executor.Kill();
+            executor.Dispose(); // kills it if it still runs
             if (ex is OperationCanceledException)
                 throw new InvalidOperationException($"The executor did not report ready within {timeout.TotalSeconds:0} s.", ex);
             throw;
