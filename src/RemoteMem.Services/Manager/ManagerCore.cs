@@ -50,6 +50,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
             throw new WireException(ErrorCode.InvalidArgument, "A donor must offer a positive number of bytes.");
         Endpoints.Split(request.DataEndpoint);
         DonorRecord record;
+        bool joining = false;
         lock (_lock)
         {
             if (request.PreviousDonorId != 0 && _donors.TryGetValue(request.PreviousDonorId, out var known) && known.IsServing)
@@ -59,6 +60,7 @@ public sealed partial class ManagerCore : IAsyncDisposable
             }
             else
             {
+                joining = true;
                 record = new DonorRecord
                 {
                     Id = ++_nextDonorId,
@@ -72,14 +74,20 @@ public sealed partial class ManagerCore : IAsyncDisposable
                     Fabric = request.Fabric,
                     LastHeartbeatTicks = NowTicks,
                 };
-                _donors[record.Id] = record;
             }
         }
 
-        // Answer only once the manager can reach the donor's data endpoint, so a registered donor is placeable.
+        // Answer only once the manager can reach the donor's data endpoint, so a registered donor is
+        // placeable; a new donor joins the registry (and the status report) only then, so nobody sees
+        // an "alive" donor that placement would still pass over.
         if (record.Admin is not { IsConnected: true }) await ConnectAdminAsync(record);
-        if (!record.IsServing)
+        if (!record.IsServing || record.Admin is not { IsConnected: true })
             throw new WireException(ErrorCode.UnknownDonor, $"The manager cannot reach {record.Endpoint}; check --listen/--advertise.");
+        if (joining)
+        {
+            lock (_lock) _donors[record.Id] = record;
+        }
+
         ManagerLog.DonorRegistered(_logger, record.Id, record.Name, record.Endpoint, record.OfferedBytes, record.Cores);
         return new DonorRegisterReply(record.Id, (int)_options.HeartbeatInterval.TotalMilliseconds);
     }
