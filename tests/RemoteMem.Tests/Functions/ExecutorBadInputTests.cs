@@ -96,13 +96,27 @@ public sealed class ExecutorBadInputTests
     }
 
     [Fact]
-    public async Task Twenty_thousand_random_and_mutated_frames_leave_the_executor_serving_an_honest_caller()
+    public async Task Twenty_thousand_random_and_mutated_frames_leave_the_executor_serving_an_honest_caller_throughout()
     {
         await using var cluster = await FunctionCluster.StartAsync(cores: 2, gpus: 0);
         await using var client = await cluster.ConnectAsync();
         await using var lease = await client.LeaseExecutorAsync(FunctionCluster.Options(cores: 2));
         await lease.InvokeAsync("echo", new byte[1]);
         var key = ClusterSecret.FromBytes(lease.Key);
+
+        // An honest caller keeps invoking and checking its answers on its own connections meanwhile.
+        using var stop = new CancellationTokenSource();
+        int honestCalls = 0;
+        var honest = Task.Run(async () =>
+        {
+            var data = new byte[512];
+            while (!stop.IsCancellationRequested)
+            {
+                Random.Shared.NextBytes(data);
+                Assert.Equal(data, await lease.InvokeAsync("echo", data));
+                honestCalls++;
+            }
+        });
 
         var random = new Random(7);
         int sent = 0, refused = 0, closed = 0;
@@ -178,6 +192,9 @@ public sealed class ExecutorBadInputTests
             peer.Dispose();
         }
 
+        stop.Cancel();
+        await honest;
+        Assert.True(honestCalls > 0, "the honest caller made no progress");
         Assert.True(refused > 1000, $"only {refused} refusals: the mix did not exercise the error paths");
         Assert.True(closed > 0);
         Assert.Equal(new byte[] { 4, 2 }, await lease.InvokeAsync("echo", new byte[] { 4, 2 }));
