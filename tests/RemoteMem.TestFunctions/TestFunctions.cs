@@ -130,6 +130,14 @@ public sealed class NearSum : TypedFunction<int, double>
     }
 }
 
+/// <summary>Uses a private dependency the package carries; returns where its type was loaded from.</summary>
+[RemoteFunction("greet")]
+public sealed class Greet : TypedFunction<string, (string Greeting, string LoadContext)>
+{
+    public override (string Greeting, string LoadContext) Invoke(string input, FunctionContext context) =>
+        (Dependency.Greeting.For(input), System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Dependency.Greeting).Assembly)?.Name ?? "");
+}
+
 /// <summary>Explicit registration: a delegate function.</summary>
 public sealed class Module : IFunctionModule
 {

@@ -8,7 +8,7 @@ namespace RemoteMem.Client.Functions;
 /// A function package: the user's assembly and the dependencies it carries, as one deterministic zip
 /// named by its SHA-256. Donors keep packages by that hash, so a package is uploaded to a donor once
 /// and reused by every later lease. Assemblies the executor provides itself (the framework, the
-/// RemoteMem function SDK, ILGPU, MemoryPack, logging) are left out.
+/// RemoteMem function SDK, ILGPU, MemoryPack, logging abstractions) are left out.
 /// </summary>
 public sealed class FunctionPackage
 {
@@ -77,12 +77,12 @@ public sealed class FunctionPackage
         stream.Write(content);
     }
 
+    // The assemblies a function shares types with the executor through (its context, its accelerator,
+    // its serializer, its logger) come from the executor, so both sides see one type. The framework is
+    // never next to the user's assembly (framework-dependent apps), so the directory test leaves it out.
     private static bool IsProvidedByExecutor(string name) =>
-        name is "netstandard" or "mscorlib" or "RemoteMem.Functions" or "MemoryPack.Core"
-        || name.StartsWith("System.", StringComparison.Ordinal) || name == "System"
-        || name.StartsWith("Microsoft.", StringComparison.Ordinal)
-        || name.StartsWith("ILGPU", StringComparison.Ordinal)
-        || name.StartsWith("RemoteMem.", StringComparison.Ordinal);
+        name is "RemoteMem.Functions" or "MemoryPack.Core" or "Microsoft.Extensions.Logging.Abstractions"
+        || name.StartsWith("ILGPU", StringComparison.Ordinal);
 
     // Reads references without loading the assembly into this process.
     private static IEnumerable<AssemblyName> ReferencesOf(string path)

@@ -59,7 +59,7 @@ public sealed class ExecutorLifecycleTests
     }
 
     [Fact]
-    public async Task A_package_is_uploaded_once_per_donor_and_reused_by_later_leases()
+    public async Task A_package_carries_its_dependencies_is_uploaded_once_per_donor_and_reused_by_later_leases()
     {
         await using var cluster = await FunctionCluster.StartAsync(cores: 2);
         await using var client = await cluster.ConnectAsync();
@@ -70,6 +70,11 @@ public sealed class ExecutorLifecycleTests
 
         await using var second = await client.LeaseExecutorAsync(FunctionCluster.Options());
         Assert.Equal(0, second.ColdStart.PackageBytesUploaded);
+
+        // The package carries the functions' private dependency, loaded into the package's own context.
+        var (greeting, context) = await second.InvokeAsync<string, (string, string)>("greet", "lease");
+        Assert.Equal("hello lease from RemoteMem.TestFunctions.Dependency", greeting);
+        Assert.StartsWith("package:", context);
         Assert.Equal(new byte[] { 1 }, await second.InvokeAsync("echo", new byte[] { 1 }));
         Assert.True(second.ColdStart.ProcessStart + second.ColdStart.PackageLoad > TimeSpan.Zero);
     }
