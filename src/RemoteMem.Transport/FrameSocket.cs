@@ -112,15 +112,17 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
     /// until the next call. False when the peer closed. A frame over the agreed size, or not a
     /// RemoteMem frame, throws <see cref="WireException"/>: the stream cannot be resynchronised.
     /// </summary>
-    public bool ReadFrame(out FrameHeader header, out ReadOnlySpan<byte> payload)
+    public bool ReadFrame(out FrameHeader header, out ReadOnlySpan<byte> payload) => ReadFrameWithin(MaxFrameSize, out header, out payload);
+
+    private bool ReadFrameWithin(int maxFrameSize, out FrameHeader header, out ReadOnlySpan<byte> payload)
     {
         header = default;
         payload = default;
         if (!Fill(FrameHeader.Size)) return false;
         if (!FrameHeader.TryRead(_receive.AsSpan(_start, FrameHeader.Size), out header, out var error))
             throw new WireException(error, "Not a RemoteMem frame (bad magic); closing the connection.");
-        if (header.PayloadLength > MaxFrameSize - FrameHeader.Size)
-            throw new WireException(ErrorCode.FrameTooLarge, $"Frame of {header.PayloadLength} bytes exceeds the agreed maximum of {MaxFrameSize}; closing the connection.");
+        if (header.PayloadLength > maxFrameSize - FrameHeader.Size)
+            throw new WireException(ErrorCode.FrameTooLarge, $"Frame of {header.PayloadLength} bytes exceeds the agreed maximum of {maxFrameSize}; closing the connection.");
         int total = FrameHeader.Size + header.PayloadLength;
         if (!Fill(total)) return false;
         payload = _receive.AsSpan(_start + FrameHeader.Size, header.PayloadLength);
@@ -163,10 +165,17 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         int total = FrameHeader.Size + prefix.Length + body.Length;
         if (total > MaxFrameSize)
             throw new ArgumentException($"A frame of {total} bytes exceeds the agreed maximum of {MaxFrameSize}.");
+        Write(header with { Version = Version }, prefix, body);
+    }
+
+    // One frame in one send: the header (with its length) and the payload's parts, copied together.
+    private void Write(FrameHeader header, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body)
+    {
+        int total = FrameHeader.Size + prefix.Length + body.Length;
         lock (_sendLock)
         {
             if (_send.Length < total) _send = new byte[Math.Max(total, _send.Length * 2)];
-            (header with { PayloadLength = prefix.Length + body.Length, Version = Version }).Write(_send);
+            (header with { PayloadLength = prefix.Length + body.Length }).Write(_send);
             prefix.CopyTo(_send.AsSpan(FrameHeader.Size));
             body.CopyTo(_send.AsSpan(FrameHeader.Size + prefix.Length));
             SendAll(_send.AsSpan(0, total));
@@ -193,33 +202,15 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         _socket.Dispose();
     }
 
-    ValueTask<(FrameHeader Header, byte[] Payload)?> IFrameChannel.ReadFrameAsync(int maxFrameSize, CancellationToken cancellationToken)
-    {
-        int agreed = MaxFrameSize;
-        MaxFrameSize = maxFrameSize;
-        try
-        {
-            return ReadFrame(out var header, out var payload)
-                ? new((header, payload.ToArray()))
-                : new(((FrameHeader, byte[])?)null);
-        }
-        finally
-        {
-            MaxFrameSize = agreed;
-        }
-    }
+    // The handshake's frames: read under the handshake's own size limit, written with the version it chose.
+    ValueTask<(FrameHeader Header, byte[] Payload)?> IFrameChannel.ReadFrameAsync(int maxFrameSize, CancellationToken cancellationToken) =>
+        ReadFrameWithin(maxFrameSize, out var header, out var payload)
+            ? new((header, payload.ToArray()))
+            : new(((FrameHeader, byte[])?)null);
 
     ValueTask IFrameChannel.WriteFrameAsync(FrameHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        lock (_sendLock)
-        {
-            int total = FrameHeader.Size + payload.Length;
-            if (_send.Length < total) _send = new byte[total];
-            (header with { PayloadLength = payload.Length }).Write(_send);
-            payload.Span.CopyTo(_send.AsSpan(FrameHeader.Size));
-            SendAll(_send.AsSpan(0, total));
-        }
-
+        Write(header, default, payload.Span);
         return ValueTask.CompletedTask;
     }
 }

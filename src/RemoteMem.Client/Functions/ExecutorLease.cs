@@ -168,10 +168,8 @@ public sealed class ExecutorLease : IAsyncDisposable
     /// </summary>
     public async ValueTask<byte[]> InvokeAsync(string function, ReadOnlyMemory<byte> input, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var (connection, call, _) = await CallAsync(Opcode.Invoke, function, input, default, allocate: true, timeout, cancellationToken).ConfigureAwait(false);
-        var output = call.Result!;
-        connection.Return(call);
-        return output;
+        var (_, output) = await CallAsync(Opcode.Invoke, function, input, default, allocate: true, timeout, cancellationToken).ConfigureAwait(false);
+        return output!;
     }
 
     /// <summary>
@@ -182,8 +180,7 @@ public sealed class ExecutorLease : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> InvokeAsync(string function, ReadOnlyMemory<byte> input, Memory<byte> output, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var (connection, call, length) = await CallAsync(Opcode.Invoke, function, input, output, allocate: false, timeout, cancellationToken).ConfigureAwait(false);
-        connection.Return(call);
+        var (length, _) = await CallAsync(Opcode.Invoke, function, input, output, allocate: false, timeout, cancellationToken).ConfigureAwait(false);
         return length;
     }
 
@@ -197,9 +194,8 @@ public sealed class ExecutorLease : IAsyncDisposable
     /// <summary>What the lease has done so far (asks the executor for its hot/warm counts).</summary>
     public async Task<ExecutorLeaseStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
-        var (connection, call, _) = await CallAsync(Opcode.ExecutorStats, "statistics", default, default, allocate: true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-        var remote = ExecutorStatistics.Decode(call.Result);
-        connection.Return(call);
+        var (_, answer) = await CallAsync(Opcode.ExecutorStats, "statistics", default, default, allocate: true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        var remote = ExecutorStatistics.Decode(answer);
         var (mean, p50, p99) = _latency.Summary();
         return new ExecutorLeaseStatistics(ColdStart, _latency.Count + Interlocked.Read(ref _failed), Interlocked.Read(ref _failed),
             remote.HotInvocations, remote.WarmInvocations, remote.DeadlinesExceeded, mean, p50, p99, remote.Accelerator);
@@ -207,11 +203,11 @@ public sealed class ExecutorLease : IAsyncDisposable
 
     /// <summary>
     /// One request: resolves the function's id (once per name), rents a slot on the least busy
-    /// connection, sends, and waits. On success the caller owns the slot and must return it; on failure
-    /// it is returned here and the error thrown.
+    /// connection, sends, waits, and gives the slot back: the answer's length (copied to
+    /// <paramref name="output"/>), or with <paramref name="allocate"/> the answer itself.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ExecutorConnection Connection, PendingCall Call, int Length)> CallAsync(
+    private async ValueTask<(int Length, byte[]? Answer)> CallAsync(
         Opcode opcode, string function, ReadOnlyMemory<byte> input, Memory<byte> output, bool allocate, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -246,19 +242,18 @@ public sealed class ExecutorLease : IAsyncDisposable
         {
             int length = await pending.ConfigureAwait(false);
             if (opcode == Opcode.Invoke) _latency.Record(Stopwatch.GetTimestamp() - started);
-            return (connection, call, length);
+            return (length, call.Result);
         }
         catch
         {
             if (opcode == Opcode.Invoke) Interlocked.Increment(ref _failed);
-            await registration.DisposeAsync().ConfigureAwait(false);
-            registration = default;
-            connection.Return(call);
             throw;
         }
         finally
         {
+            // The cancellation callback must be gone before the slot can carry another call.
             await registration.DisposeAsync().ConfigureAwait(false);
+            connection.Return(call);
         }
     }
 
@@ -272,9 +267,8 @@ public sealed class ExecutorLease : IAsyncDisposable
     private async Task<uint> ResolveAsync(string function, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(function);
-        var (connection, call, _) = await CallAsync(Opcode.FunctionResolve, function, Encoding.UTF8.GetBytes(function), default, allocate: true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-        uint id = BinaryPrimitives.ReadUInt32LittleEndian(call.Result);
-        connection.Return(call);
+        var (_, answer) = await CallAsync(Opcode.FunctionResolve, function, Encoding.UTF8.GetBytes(function), default, allocate: true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        uint id = BinaryPrimitives.ReadUInt32LittleEndian(answer);
         _functions[function] = id;
         return id;
     }

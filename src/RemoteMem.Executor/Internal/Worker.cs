@@ -14,6 +14,8 @@ namespace RemoteMem.Executor.Internal;
 /// </summary>
 internal sealed class Worker
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
     private readonly ExecutorRuntime _runtime;
     private readonly FrameSocket _socket;
     private readonly int _number;
@@ -109,7 +111,7 @@ internal sealed class Worker
         string name;
         try
         {
-            name = new UTF8Encoding(false, true).GetString(payload);
+            name = StrictUtf8.GetString(payload);
         }
         catch (DecoderFallbackException)
         {

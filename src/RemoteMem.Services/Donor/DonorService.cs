@@ -55,9 +55,6 @@ public sealed class DonorService : BackgroundService
 
     public DonorCore Core => _core;
 
-    /// <summary>Executor processes running now (one per function lease).</summary>
-    public int RunningExecutors => _executors.Running;
-
     // Executors listen on the donor's interface and are advertised under the donor's host name.
     private (string Advertised, string Listen) ExecutorHosts()
     {

@@ -59,18 +59,7 @@ public sealed class ExecutorBadInputTests
         Assert.Contains("not a .NET assembly", error.Message);
 
         // The one core is free again: a good lease fits.
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await using var lease = await client.LeaseExecutorAsync(FunctionCluster.Options());
-                break;
-            }
-            catch (InsufficientCapacityException) when (attempt < 50)
-            {
-                await Task.Delay(100);
-            }
-        }
+        await using var lease = await FunctionCluster.LeaseWhenFreeAsync(client);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class ExecutorLifecycleTests
         }
 
         // The crashed lease's cores come back: a lease of the three cores the bystander leaves free fits again.
-        await using var fresh = await LeaseWhenFreeAsync(client, cores: 3);
+        await using var fresh = await FunctionCluster.LeaseWhenFreeAsync(client, cores: 3);
         Assert.Equal(new byte[] { 7 }, await fresh.InvokeAsync("echo", new byte[] { 7 }));
     }
 
@@ -54,7 +54,7 @@ public sealed class ExecutorLifecycleTests
         Assert.Contains($"function lease {lease.LeaseId}", lost.Message);
         await lease.DisposeAsync();
 
-        await using var next = await LeaseWhenFreeAsync(client, cores: 2);
+        await using var next = await FunctionCluster.LeaseWhenFreeAsync(client, cores: 2);
         Assert.Equal(new byte[] { 9 }, await next.InvokeAsync("echo", new byte[] { 9 }));
     }
 
@@ -132,22 +132,6 @@ public sealed class ExecutorLifecycleTests
         var noGpu = await Assert.ThrowsAsync<InsufficientCapacityException>(() => client.LeaseExecutorAsync(FunctionCluster.Options(cores: 1, gpus: 1)));
         Assert.Contains("GPU", noGpu.Message);
         await all.DisposeAsync();
-        await using var again = await LeaseWhenFreeAsync(client, cores: 2);
-    }
-
-    // The manager frees a lease's cores when the donor reports its executor ended: shortly after disposal.
-    private static async Task<RemoteMem.Client.Functions.ExecutorLease> LeaseWhenFreeAsync(RemoteMemClient client, int cores)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await client.LeaseExecutorAsync(FunctionCluster.Options(cores: cores));
-            }
-            catch (InsufficientCapacityException) when (attempt < 100)
-            {
-                await Task.Delay(100);
-            }
-        }
+        await using var again = await FunctionCluster.LeaseWhenFreeAsync(client, cores: 2);
     }
 }

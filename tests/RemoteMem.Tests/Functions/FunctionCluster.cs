@@ -30,4 +30,23 @@ internal static class FunctionCluster
         HotTimeout = hotTimeout ?? TimeSpan.FromMilliseconds(100),
         NearData = nearData ?? [],
     };
+
+    /// <summary>
+    /// Leases as soon as the cores are free: the manager frees a lease's cores when the donor reports its
+    /// executor ended, shortly after the lease is disposed (or its executor died).
+    /// </summary>
+    public static async Task<ExecutorLease> LeaseWhenFreeAsync(RemoteMemClient client, int cores = 1)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await client.LeaseExecutorAsync(Options(cores: cores));
+            }
+            catch (InsufficientCapacityException) when (attempt < 100)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
 }

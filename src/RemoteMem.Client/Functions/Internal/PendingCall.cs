@@ -66,7 +66,7 @@ internal sealed class PendingCall(int slot) : IValueTaskSource<int>
     /// <summary>Completes a claimed call with an error.</summary>
     public void Fail(Exception error) => _core.SetException(error);
 
-    /// <summary>Drops what the finished call referenced (its caller's buffer, its result), before the slot is reused.</summary>
+    /// <summary>Drops what the finished call referenced (its caller's buffer, its answer), before the slot is reused.</summary>
     public void Clear()
     {
         _destination = default;

@@ -52,8 +52,6 @@ internal sealed class DonorExecutors : IAsyncDisposable
     /// <summary>Called (off any lock) when an executor has ended: the donor reports it to the manager.</summary>
     public Func<ExecutorEnded, Task>? Ended { get; set; }
 
-    public int Running => _running.Count;
-
     public void Upload(PackageUpload chunk)
     {
         if (Packages.Upload(chunk) && chunk.Offset + (ulong)chunk.Chunk.Length == chunk.TotalLength)

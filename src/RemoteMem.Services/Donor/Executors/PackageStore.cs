@@ -31,7 +31,7 @@ internal sealed class PackageStore(string folder)
         if (chunk.TotalLength == 0 || chunk.TotalLength > MaxPackageBytes)
             throw new WireException(ErrorCode.InvalidArgument, $"A package of {chunk.TotalLength} bytes is outside (0, {MaxPackageBytes}].");
         var key = Convert.ToHexString(chunk.Hash);
-        if (Has(chunk.Hash)) return true;
+        if (chunk.Offset == 0 && Has(chunk.Hash)) return true; // once per upload, not per chunk
         var buffer = _uploads.GetOrAdd(key, _ => new MemoryStream());
         lock (buffer)
         {
