@@ -1,18 +1,16 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RemoteMem.Transport.Internal;
 using RemoteMem.Wire;
-using RemoteMem.Wire.Messages;
 
 namespace RemoteMem.Transport;
 
 /// <summary>
-/// One authenticated connection to a manager or donor, shared by many concurrent callers: requests are
+/// One authenticated control-plane connection to a manager or donor, shared by many concurrent callers: requests are
 /// matched to responses by request id, so many are in flight and answers may come in any order. Hold
 /// it and reuse it; it is thread-safe. When the connection fails, every pending request fails with
 /// <see cref="ConnectionFailedException"/> and <see cref="IsConnected"/> turns false; make a new one.
@@ -67,9 +65,6 @@ public sealed class FrameClient : IAsyncDisposable
     /// <summary>The largest frame both sides accept.</summary>
     public int MaxFrameSize { get; }
 
-    /// <summary>Largest data payload of one request or answer (frame size less header and request prefix).</summary>
-    public int MaxDataPerRequest => MaxFrameSize - FrameHeader.Size - DataRequest.MaxPrefixSize;
-
     public bool IsConnected => Volatile.Read(ref _closed) == 0;
 
     /// <summary>Raised on a thread-pool thread for each unsolicited event frame (e.g. lease lost).</summary>
@@ -121,7 +116,7 @@ public sealed class FrameClient : IAsyncDisposable
         slot.ControlPayload = payload;
         try
         {
-            Submit(slot, synchronous: false);
+            Submit(slot);
             await slot.AsValueTask().ConfigureAwait(false);
             return slot.ResponsePayload ?? [];
         }
@@ -129,83 +124,6 @@ public sealed class FrameClient : IAsyncDisposable
         {
             Release(slot);
         }
-    }
-
-    /// <summary>
-    /// Sends one data request (Read, Write, ReadVector or WriteVector) for the ranges in <paramref name="ops"/>,
-    /// all in the segment that <paramref name="capability"/> names, and completes when it is answered.
-    /// Allocation-free in steady state.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ExecuteAsync(Opcode opcode, Capability capability, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default)
-    {
-        ValidateData(opcode, ops.Span);
-        var slot = await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            FillData(slot, opcode, capability, ops.Span);
-            Submit(slot, synchronous: false);
-            await slot.AsValueTask().ConfigureAwait(false);
-        }
-        finally
-        {
-            Release(slot);
-        }
-    }
-
-    /// <summary>The blocking form of <see cref="ExecuteAsync"/>, for <c>Span</c> callers.</summary>
-    public void Execute(Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
-    {
-        ValidateData(opcode, ops);
-        ThrowIfClosed();
-        if (!_slotsAvailable.Wait(_options.RequestTimeout))
-            throw new ConnectionFailedException(Endpoint, $"no request slot became free within {_options.RequestTimeout.TotalSeconds:0.#} s");
-        var slot = TakeSlot();
-        try
-        {
-            FillData(slot, opcode, capability, ops);
-            Submit(slot, synchronous: true);
-            slot.WaitSynchronously();
-        }
-        finally
-        {
-            Release(slot);
-        }
-    }
-
-    private void ValidateData(Opcode opcode, ReadOnlySpan<IoOp> ops)
-    {
-        if (ops.IsEmpty || ops.Length > WireLimits.MaxVectorRanges)
-            throw new ArgumentException($"A data request carries 1 to {WireLimits.MaxVectorRanges} ranges.", nameof(ops));
-        if (opcode is Opcode.Read or Opcode.Write && ops.Length != 1)
-            throw new ArgumentException($"{opcode} carries exactly one range; use the vector form for more.", nameof(ops));
-        long total = 0;
-        foreach (var op in ops)
-        {
-            if (op.Length < 0 || op.RemoteOffset < 0) throw new ArgumentOutOfRangeException(nameof(ops), "Negative offset or length.");
-            total += op.Length;
-        }
-
-        if (total > MaxDataPerRequest)
-            throw new ArgumentException($"A data request moves at most {MaxDataPerRequest} bytes; this one asked for {total}.", nameof(ops));
-        if (opcode is not (Opcode.Read or Opcode.Write or Opcode.ReadVector or Opcode.WriteVector))
-            throw new ArgumentException($"{opcode} is not a data opcode.", nameof(opcode));
-    }
-
-    private static void FillData(PendingRequest slot, Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
-    {
-        Span<WireRange> ranges = stackalloc WireRange[ops.Length];
-        for (int i = 0; i < ops.Length; i++)
-        {
-            ranges[i] = new WireRange((ulong)ops[i].RemoteOffset, (uint)ops[i].Length);
-            slot.Ops[i] = ops[i];
-        }
-
-        slot.Opcode = opcode;
-        slot.OpCount = ops.Length;
-        slot.WritesOps = opcode is Opcode.Write or Opcode.WriteVector;
-        slot.ReadsOps = !slot.WritesOps;
-        slot.PrefixLength = DataRequest.WritePrefix(slot.Prefix, opcode, capability, ranges);
     }
 
     private async ValueTask<PendingRequest> AcquireAsync(CancellationToken cancellationToken)
@@ -220,10 +138,10 @@ public sealed class FrameClient : IAsyncDisposable
         lock (_free) return _slots[_free.Pop()];
     }
 
-    private void Submit(PendingRequest slot, bool synchronous)
+    private void Submit(PendingRequest slot)
     {
         ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
-        slot.Arm(id, synchronous, Environment.TickCount64 + _timeoutTicks);
+        slot.Arm(id, synchronous: false, Environment.TickCount64 + _timeoutTicks);
         _sendQueue.Writer.TryWrite(slot);
         if (Volatile.Read(ref _closed) != 0) slot.TryFail(ClosedError());
     }
@@ -261,21 +179,12 @@ public sealed class FrameClient : IAsyncDisposable
         }
     }
 
-    private unsafe void WriteRequest(PipeWriter output, PendingRequest slot)
+    private void WriteRequest(PipeWriter output, PendingRequest slot)
     {
-        var header = new FrameHeader(slot.PayloadLength, Version, slot.Opcode, slot.RequestId, ErrorCode.Ok, FrameFlags.None);
+        var header = new FrameHeader(slot.ControlPayload.Length, Version, slot.Opcode, slot.RequestId, ErrorCode.Ok, FrameFlags.None);
         header.Write(output.GetSpan(FrameHeader.Size));
         output.Advance(FrameHeader.Size);
-        if (slot.PrefixLength > 0) output.Write(slot.Prefix.AsSpan(0, slot.PrefixLength));
-        if (!slot.ControlPayload.IsEmpty) output.Write(slot.ControlPayload.Span);
-        if (slot.WritesOps)
-        {
-            for (int i = 0; i < slot.OpCount; i++)
-            {
-                var op = slot.Ops[i];
-                output.Write(new ReadOnlySpan<byte>((void*)op.Local, op.Length));
-            }
-        }
+        output.Write(slot.ControlPayload.Span);
     }
 
     private async Task ReceiveLoopAsync()
@@ -340,37 +249,8 @@ public sealed class FrameClient : IAsyncDisposable
             return;
         }
 
-        if (slot.ReadsOps)
-        {
-            if (payload.Length != slot.ExpectedResponseLength)
-            {
-                slot.CompleteDelivery(new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered a read of {slot.ExpectedResponseLength} bytes with {payload.Length}."));
-                return;
-            }
-
-            Scatter(slot, payload);
-        }
-        else if (slot.WritesOps)
-        {
-            // A write is answered with an empty payload.
-        }
-        else
-        {
-            slot.ResponsePayload = payload.ToArray();
-        }
-
+        slot.ResponsePayload = payload.ToArray();
         slot.CompleteDelivery(null);
-    }
-
-    private static unsafe void Scatter(PendingRequest slot, ReadOnlySequence<byte> payload)
-    {
-        for (int i = 0; i < slot.OpCount; i++)
-        {
-            var op = slot.Ops[i];
-            var part = payload.Slice(0, op.Length);
-            part.CopyTo(new Span<byte>((void*)op.Local, op.Length));
-            payload = payload.Slice(op.Length);
-        }
     }
 
     private void CheckDeadlines()

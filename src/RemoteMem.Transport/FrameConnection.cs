@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using RemoteMem.Transport.Internal;
 using RemoteMem.Wire;
 
@@ -11,14 +9,13 @@ namespace RemoteMem.Transport;
 /// </summary>
 public sealed class FrameConnection
 {
-    private readonly SocketPipe _pipe;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConnectionOutput _output;
     private readonly CancellationTokenSource _closed = new();
 
-    internal FrameConnection(long id, SocketPipe pipe, string? remote, Handshake.Agreement agreement)
+    internal FrameConnection(long id, ConnectionOutput output, string? remote, Handshake.Agreement agreement)
     {
         Id = id;
-        _pipe = pipe;
+        _output = output;
         RemoteEndPoint = remote;
         Version = agreement.Version;
         MaxFrameSize = agreement.MaxFrameSize;
@@ -42,56 +39,41 @@ public sealed class FrameConnection
     /// <summary>Cancelled when the connection closes.</summary>
     public CancellationToken Closed => _closed.Token;
 
-    internal PipeWriter Output => _pipe.Output;
-
-    internal SemaphoreSlim WriteLock => _writeLock;
-
     /// <summary>Loop only: answers <paramref name="request"/> with a payload.</summary>
-    public void Respond(in FrameHeader request, ReadOnlySpan<byte> payload) =>
-        FrameIO.WriteFrame(_pipe.Output, request.ToResponse(payload.Length) with { Version = Version }, payload);
+    public void Respond(in FrameHeader request, ReadOnlySpan<byte> payload)
+    {
+        _output.WriteHeader(request.ToResponse(payload.Length) with { Version = Version });
+        _output.WriteData(payload);
+    }
 
     /// <summary>Loop only: answers with an error code and message.</summary>
-    public void RespondError(in FrameHeader request, ErrorCode code, string message) =>
-        FrameIO.WriteFrame(_pipe.Output, request.ToResponse(0, code) with { Version = Version }, ErrorPayload.Encode(message));
+    public void RespondError(in FrameHeader request, ErrorCode code, string message)
+    {
+        var payload = ErrorPayload.Encode(message);
+        _output.WriteHeader(request.ToResponse(payload.Length, code) with { Version = Version });
+        _output.WriteData(payload);
+    }
 
     /// <summary>
     /// Loop only, zero-copy: writes the answer's header for a payload of <paramref name="payloadLength"/>
-    /// bytes and returns the writer; the caller must write exactly that many bytes to it.
+    /// bytes; the caller must then pass exactly that many bytes to <see cref="ContinueResponse"/>.
     /// </summary>
-    public IBufferWriter<byte> BeginResponse(in FrameHeader request, int payloadLength)
-    {
-        var output = _pipe.Output;
-        (request.ToResponse(payloadLength) with { Version = Version }).Write(output.GetSpan(FrameHeader.Size));
-        output.Advance(FrameHeader.Size);
-        return output;
-    }
+    public void BeginResponse(in FrameHeader request, int payloadLength) =>
+        _output.WriteHeader(request.ToResponse(payloadLength) with { Version = Version });
+
+    /// <summary>
+    /// Loop only: the next part of the payload announced by <see cref="BeginResponse"/>. Large parts may
+    /// go from <paramref name="part"/> to the socket directly, so it must stay valid only during the call.
+    /// </summary>
+    public void ContinueResponse(ReadOnlySpan<byte> part) => _output.WriteData(part);
 
     /// <summary>Any thread: answers a request whose handling went asynchronous.</summary>
     public Task RespondAsync(FrameHeader request, ErrorCode status, ReadOnlyMemory<byte> payload) =>
-        SendAsync(request.ToResponse(payload.Length, status) with { Version = Version }, payload);
+        _output.SendAsync(request.ToResponse(payload.Length, status) with { Version = Version }, payload, Closed);
 
     /// <summary>Any thread: sends an unsolicited event frame (request id 0).</summary>
     public Task SendEventAsync(Opcode opcode, ReadOnlyMemory<byte> payload) =>
-        SendAsync(new FrameHeader(payload.Length, Version, opcode, 0, ErrorCode.Ok, FrameFlags.Event), payload);
-
-    private async Task SendAsync(FrameHeader header, ReadOnlyMemory<byte> payload)
-    {
-        if (_closed.IsCancellationRequested) return;
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_closed.IsCancellationRequested) return;
-            await FrameIO.WriteFrameAsync(_pipe.Output, header, payload, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // The output completed under us: the connection is closing and the peer sees that.
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+        _output.SendAsync(new FrameHeader(payload.Length, Version, opcode, 0, ErrorCode.Ok, FrameFlags.Event), payload, Closed);
 
     internal void MarkClosed()
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -12,6 +14,13 @@ namespace RemoteMem.Transport;
 /// Accepts connections on one TCP endpoint, runs the handshake and feeds whole, validated frames to an
 /// <see cref="IFrameHandler"/>. A bad frame costs its connection (or only its request, where the frame
 /// boundary is still known), never the server.
+/// <para>
+/// Two ways to run a connection. By default (the manager: many peers, little traffic each) its
+/// socket is a pair of pipes served by the thread pool. With <c>threadPerConnection</c> (the donor: a
+/// few clients moving a lot of data) one thread owns the connection: it blocks in receive, handles
+/// every whole frame that arrived, and sends the answers itself, large read payloads straight from the
+/// pool's memory. That spares each request the pipes' thread hand-offs (a wake-up each) and a copy.
+/// </para>
 /// </summary>
 public sealed class FrameServer : IAsyncDisposable
 {
@@ -19,15 +28,18 @@ public sealed class FrameServer : IAsyncDisposable
     private readonly ClusterSecret _secret;
     private readonly TransportOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<long, (SocketPipe Pipe, Task Loop)> _connections = new();
+    private readonly ConcurrentDictionary<long, (IServedConnection Connection, Task Loop)> _connections = new();
+    private readonly bool _threadPerConnection;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _nextConnectionId;
 
-    public FrameServer(IFrameHandler handler, ClusterSecret secret, TransportOptions options, ILogger? logger = null)
+    /// <summary>A server for <paramref name="handler"/>; <c>threadPerConnection</c> gives each connection its own thread (see the class remarks).</summary>
+    public FrameServer(IFrameHandler handler, ClusterSecret secret, TransportOptions options, ILogger? logger = null, bool threadPerConnection = false)
     {
         options.Validate();
+        _threadPerConnection = threadPerConnection;
         _handler = handler;
         _secret = secret;
         _options = options;
@@ -76,15 +88,23 @@ public sealed class FrameServer : IAsyncDisposable
             }
 
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var pipe = new SocketPipe(socket, _options.MaxFrameSize);
             var remote = socket.RemoteEndPoint?.ToString();
             Log.ConnectionAccepted(_logger, id, remote);
-            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _connections[id] = (pipe, tcs.Task);
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_threadPerConnection)
+            {
+                var threaded = new ThreadedConnection(socket);
+                _connections[id] = (threaded, done.Task);
+                new Thread(() => RunThreaded(id, threaded, remote, done)) { IsBackground = true, Name = $"remotemem connection {id}" }.Start();
+                continue;
+            }
+
+            var pipe = new SocketPipe(socket, _options.MaxFrameSize);
+            _connections[id] = (new PipedConnection(pipe), done.Task);
             _ = RunConnectionAsync(id, pipe, remote).ContinueWith(_ =>
             {
                 _connections.TryRemove(id, out var _);
-                tcs.TrySetResult();
+                done.TrySetResult();
             }, TaskScheduler.Default);
         }
     }
@@ -115,8 +135,9 @@ public sealed class FrameServer : IAsyncDisposable
                 return;
             }
 
-            connection = new FrameConnection(id, pipe, remote, agreement.Value);
-            await ProcessAsync(connection, pipe).ConfigureAwait(false);
+            var output = new PipeConnectionOutput(pipe);
+            connection = new FrameConnection(id, output, remote, agreement.Value);
+            await ProcessAsync(connection, pipe, output).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
         {
@@ -124,60 +145,29 @@ public sealed class FrameServer : IAsyncDisposable
         }
         finally
         {
-            if (connection is not null)
-            {
-                connection.MarkClosed();
-                try { _handler.OnClosed(connection); } catch (Exception ex) { Log.HandlerFailed(_logger, id, 0, ex); }
-            }
-
+            if (connection is not null) Closed(connection);
             await pipe.DisposeAsync().ConfigureAwait(false);
             Log.ConnectionClosed(_logger, id, remote);
         }
     }
 
-    private async Task ProcessAsync(FrameConnection connection, SocketPipe pipe)
+    private async Task ProcessAsync(FrameConnection connection, SocketPipe pipe, PipeConnectionOutput output)
     {
         var input = pipe.Input;
-        var output = pipe.Output;
         while (true)
         {
             var result = await input.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
-            bool fatal = false;
-            await connection.WriteLock.WaitAsync().ConfigureAwait(false);
+            bool fatal;
+            await output.WriteLock.WaitAsync().ConfigureAwait(false);
             try
             {
-                while (!_stopping.IsCancellationRequested)
-                {
-                    var status = FrameParser.TryRead(ref buffer, connection.MaxFrameSize, out var header, out var payload, out var error);
-                    if (status == FrameParser.Result.NeedMoreData) break;
-                    if (status == FrameParser.Result.Fatal)
-                    {
-                        Log.FatalFrame(_logger, connection.Id, connection.RemoteEndPoint, error);
-                        var reply = new FrameHeader(0, connection.Version, header.Opcode, header.RequestId, ErrorCode.Ok, FrameFlags.None);
-                        connection.RespondError(reply, error, error == ErrorCode.FrameTooLarge
-                            ? $"Frame larger than the agreed maximum of {connection.MaxFrameSize} bytes; closing the connection."
-                            : "Not a RemoteMem frame (bad magic); closing the connection.");
-                        fatal = true;
-                        break;
-                    }
-
-                    if (header.Version != connection.Version)
-                    {
-                        Log.FatalFrame(_logger, connection.Id, connection.RemoteEndPoint, ErrorCode.UnsupportedVersion);
-                        connection.RespondError(header, ErrorCode.UnsupportedVersion, $"Frame version {header.Version} differs from the agreed version {connection.Version}; closing the connection.");
-                        fatal = true;
-                        break;
-                    }
-
-                    Dispatch(connection, header, payload);
-                }
-
-                await output.FlushAsync().ConfigureAwait(false);
+                fatal = HandleFrames(connection, ref buffer);
+                await pipe.Output.FlushAsync().ConfigureAwait(false);
             }
             finally
             {
-                connection.WriteLock.Release();
+                output.WriteLock.Release();
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
@@ -185,7 +175,113 @@ public sealed class FrameServer : IAsyncDisposable
         }
     }
 
-    private void Dispatch(FrameConnection connection, in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> payload)
+    // The thread of one connection in thread-per-connection mode: handshake, then receive, handle, answer.
+    private void RunThreaded(long id, ThreadedConnection threaded, string? remote, TaskCompletionSource done)
+    {
+        FrameConnection? connection = null;
+        try
+        {
+            var frames = FrameSocket.Accept(threaded.Socket, _secret, _options.MaxFrameSize, _options.ConnectTimeout * 2);
+            if (frames is null)
+            {
+                Log.HandshakeFailed(_logger, id, remote, "refused, timed out or closed");
+                return;
+            }
+
+            var agreement = new Handshake.Agreement(frames.Version, frames.MaxFrameSize, frames.PeerRole);
+            frames.DetachSocket();
+            var output = new SocketConnectionOutput(threaded.Socket);
+            connection = new FrameConnection(id, output, remote, agreement);
+            ReceiveAndHandle(connection, threaded.Socket, output);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            // The peer went away, or the server is stopping; nothing to answer.
+        }
+        finally
+        {
+            if (connection is not null) Closed(connection);
+            threaded.Abort();
+            Log.ConnectionClosed(_logger, id, remote);
+            _connections.TryRemove(id, out var _);
+            done.TrySetResult();
+        }
+    }
+
+    private void ReceiveAndHandle(FrameConnection connection, Socket socket, SocketConnectionOutput output)
+    {
+        var buffer = new byte[64 << 10];
+        int start = 0, end = 0;
+        while (!_stopping.IsCancellationRequested)
+        {
+            int received = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+            if (received == 0) return;
+            end += received;
+            var frames = new ReadOnlySequence<byte>(buffer, start, end - start);
+            bool fatal;
+            lock (output.Lock)
+            {
+                fatal = HandleFrames(connection, ref frames);
+                output.Flush();
+            }
+
+            if (fatal) return;
+            start = end - (int)frames.Length;
+            if (start == end)
+            {
+                start = end = 0;
+                continue;
+            }
+
+            // Part of a frame is left: make room for all of it (HandleFrames has checked its length).
+            int needed = end - start < FrameHeader.Size ? FrameHeader.Size : FrameHeader.Size + BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start));
+            if (buffer.Length - start >= needed && end < buffer.Length) continue;
+            var target = needed > buffer.Length ? new byte[Math.Max(needed, Math.Min(2 * buffer.Length, connection.MaxFrameSize))] : buffer;
+            Buffer.BlockCopy(buffer, start, target, 0, end - start);
+            buffer = target;
+            end -= start;
+            start = 0;
+        }
+    }
+
+    private void Closed(FrameConnection connection)
+    {
+        connection.MarkClosed();
+        try { _handler.OnClosed(connection); } catch (Exception ex) { Log.HandlerFailed(_logger, connection.Id, 0, ex); }
+    }
+
+    // Handles every whole frame at the front of `buffer` (advancing it past them). True when the stream
+    // cannot go on (a frame that is not ours or over the limit, a wrong version): answered, then closed.
+    private bool HandleFrames(FrameConnection connection, ref ReadOnlySequence<byte> buffer)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            var status = FrameParser.TryRead(ref buffer, connection.MaxFrameSize, out var header, out var payload, out var error);
+            if (status == FrameParser.Result.NeedMoreData) return false;
+            if (status == FrameParser.Result.Fatal)
+            {
+                Log.FatalFrame(_logger, connection.Id, connection.RemoteEndPoint, error);
+                var reply = new FrameHeader(0, connection.Version, header.Opcode, header.RequestId, ErrorCode.Ok, FrameFlags.None);
+                connection.RespondError(reply, error, error == ErrorCode.FrameTooLarge
+                    ? $"Frame larger than the agreed maximum of {connection.MaxFrameSize} bytes; closing the connection."
+                    : "Not a RemoteMem frame (bad magic); closing the connection.");
+                return true;
+            }
+
+            if (header.Version != connection.Version)
+            {
+                Log.FatalFrame(_logger, connection.Id, connection.RemoteEndPoint, ErrorCode.UnsupportedVersion);
+                connection.RespondError(header, ErrorCode.UnsupportedVersion, $"Frame version {header.Version} differs from the agreed version {connection.Version}; closing the connection.");
+                return true;
+            }
+
+            Dispatch(connection, header, payload);
+        }
+
+        return false;
+    }
+
+    private void Dispatch(FrameConnection connection, in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
         if (header.IsResponse || header.IsEvent)
         {
@@ -219,10 +315,10 @@ public sealed class FrameServer : IAsyncDisposable
         _stopping.Cancel();
         _listener?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
-        foreach (var (pipe, _) in _connections.Values) pipe.Input.CancelPendingRead();
+        foreach (var (connection, _) in _connections.Values) connection.StopReceiving();
         var all = Task.WhenAll(_connections.Values.Select(c => c.Loop));
         await Task.WhenAny(all, Task.Delay(grace)).ConfigureAwait(false);
-        foreach (var (pipe, _) in _connections.Values) pipe.Abort();
+        foreach (var (connection, _) in _connections.Values) connection.Abort();
         await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
     }
 
@@ -230,5 +326,38 @@ public sealed class FrameServer : IAsyncDisposable
     {
         await StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    /// <summary>What <see cref="StopAsync"/> does to a connection, in either mode.</summary>
+    private interface IServedConnection
+    {
+        /// <summary>No more frames are read; those already received are still handled and answered.</summary>
+        void StopReceiving();
+
+        void Abort();
+    }
+
+    private sealed class PipedConnection(SocketPipe pipe) : IServedConnection
+    {
+        public void StopReceiving() => pipe.Input.CancelPendingRead();
+
+        public void Abort() => pipe.Abort();
+    }
+
+    private sealed class ThreadedConnection(Socket socket) : IServedConnection
+    {
+        public Socket Socket => socket;
+
+        // A thread blocked in receive returns 0 once the receiving side is shut.
+        public void StopReceiving()
+        {
+            try { socket.Shutdown(SocketShutdown.Receive); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        }
+
+        public void Abort()
+        {
+            try { socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
+            socket.Dispose();
+        }
     }
 }

@@ -104,7 +104,6 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         MaxFrameSize = agreement.MaxFrameSize;
         Version = agreement.Version;
         PeerRole = agreement.PeerRole;
-        if (_receive.Length < MaxFrameSize) Array.Resize(ref _receive, MaxFrameSize);
     }
 
     /// <summary>
@@ -133,6 +132,8 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
     // Makes at least `count` bytes available from _start, compacting and receiving as needed.
     private bool Fill(int count)
     {
+        // The buffer grows to the largest frame that arrives (up to the agreed maximum), not to the maximum at once.
+        if (count > _receive.Length) Array.Resize(ref _receive, Math.Max(count, Math.Min(2 * _receive.Length, MaxFrameSize)));
         while (_end - _start < count)
         {
             if (_start > 0 && _receive.Length - _start < count)
@@ -192,6 +193,18 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
     private void SendAll(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty) data = data[_socket.Send(data, SocketFlags.None)..];
+    }
+
+    /// <summary>
+    /// Hands the connected, authenticated socket to a connection that frames it itself (the client's
+    /// <see cref="Internal.DataConnection"/>); this object keeps only the right to close it.
+    /// </summary>
+    internal Socket DetachSocket()
+    {
+        if (_end != _start) throw new InvalidOperationException("Bytes arrived after the handshake, before the first request.");
+        _receive = [];
+        _send = [];
+        return _socket;
     }
 
     /// <summary>Closes the connection; a thread blocked in <see cref="ReadFrame"/> returns false.</summary>

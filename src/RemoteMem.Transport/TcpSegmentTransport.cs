@@ -1,16 +1,18 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using RemoteMem.Transport.Internal;
 using RemoteMem.Wire;
 
 namespace RemoteMem.Transport;
 
 /// <summary>
-/// The managed TCP data plane: one long-lived <see cref="FrameClient"/> per donor endpoint, shared by
-/// every segment and caller on that donor, re-established on the next request after it fails.
+/// The managed TCP data plane: one long-lived connection per donor endpoint (callers send their own
+/// requests, one thread receives the answers into their memory), shared by every segment and caller
+/// on that donor, re-established on the next request after it fails.
 /// </summary>
 public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions options, ILogger? logger = null) : ISegmentTransport
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<FrameClient>>> _connections = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<DataConnection>>> _connections = new();
     private readonly SpilledSegments _spilled = new();
 
     public string Name => "tcp";
@@ -34,7 +36,7 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
             : ConnectThenExecuteAsync(connection, opcode, target, ops, cancellationToken);
     }
 
-    private static async ValueTask ConnectThenExecuteAsync(ValueTask<FrameClient> connecting, Opcode opcode, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
+    private static async ValueTask ConnectThenExecuteAsync(ValueTask<DataConnection> connecting, Opcode opcode, SegmentTarget target, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken)
     {
         var connection = await connecting.ConfigureAwait(false);
         await connection.ExecuteAsync(opcode, target.Capability, ops, cancellationToken).ConfigureAwait(false);
@@ -52,25 +54,25 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
         else Get(target.Endpoint).Execute(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target.Capability, ops);
     }
 
-    private FrameClient Get(string endpoint)
+    private DataConnection Get(string endpoint)
     {
         var task = GetAsync(endpoint, CancellationToken.None);
         return task.IsCompletedSuccessfully ? task.Result : task.AsTask().GetAwaiter().GetResult();
     }
 
-    private ValueTask<FrameClient> GetAsync(string endpoint, CancellationToken cancellationToken)
+    private ValueTask<DataConnection> GetAsync(string endpoint, CancellationToken cancellationToken)
     {
         if (_connections.TryGetValue(endpoint, out var existing) && existing.IsValueCreated && existing.Value.IsCompletedSuccessfully && existing.Value.Result.IsConnected)
-            return new ValueTask<FrameClient>(existing.Value.Result);
-        return new ValueTask<FrameClient>(ConnectAsync(endpoint, cancellationToken));
+            return new ValueTask<DataConnection>(existing.Value.Result);
+        return new ValueTask<DataConnection>(ConnectAsync(endpoint, cancellationToken));
     }
 
-    private async Task<FrameClient> ConnectAsync(string endpoint, CancellationToken cancellationToken)
+    private async Task<DataConnection> ConnectAsync(string endpoint, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var lazy = _connections.GetOrAdd(endpoint, e => new Lazy<Task<FrameClient>>(() => FrameClient.ConnectAsync(e, secret, PeerRole.Client, options, logger)));
-            FrameClient client;
+            var lazy = _connections.GetOrAdd(endpoint, e => new Lazy<Task<DataConnection>>(() => DataConnection.ConnectAsync(e, secret, options, logger)));
+            DataConnection client;
             try
             {
                 client = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -78,13 +80,13 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 // A failed attempt must not be cached: the next request tries again.
-                _connections.TryRemove(new KeyValuePair<string, Lazy<Task<FrameClient>>>(endpoint, lazy));
+                _connections.TryRemove(new KeyValuePair<string, Lazy<Task<DataConnection>>>(endpoint, lazy));
                 throw;
             }
 
             if (client.IsConnected) return client;
-            if (_connections.TryRemove(new KeyValuePair<string, Lazy<Task<FrameClient>>>(endpoint, lazy)))
-                _ = client.DisposeAsync().AsTask();
+            if (_connections.TryRemove(new KeyValuePair<string, Lazy<Task<DataConnection>>>(endpoint, lazy)))
+                client.Dispose();
         }
     }
 
@@ -96,7 +98,7 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
             try
             {
                 var client = await lazy.Value.ConfigureAwait(false);
-                await client.DisposeAsync().ConfigureAwait(false);
+                client.Dispose();
             }
             catch (Exception ex) when (ex is ConnectionFailedException or WireException)
             {

@@ -254,8 +254,8 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
                     return;
                 }
 
-                var writer = connection.BeginResponse(header, (int)total);
-                foreach (var range in ranges) writer.Write(core.Memory(segment!, range));
+                connection.BeginResponse(header, (int)total);
+                foreach (var range in ranges) connection.ContinueResponse(core.Memory(segment!, range));
             }
         }
         finally

@@ -50,7 +50,7 @@ public sealed class DonorService : BackgroundService
             return true;
         };
         _executors = new DonorExecutors(_options, _core, new CapabilityAuthority(_secret), logger) { Ended = ReportExecutorEndedAsync };
-        _server = new FrameServer(new DonorFrameHandler(_core, _peers, _executors, ExecutorHosts, leave, logger), _secret, _transport, logger);
+        _server = new FrameServer(new DonorFrameHandler(_core, _peers, _executors, ExecutorHosts, leave, logger), _secret, _transport, logger, threadPerConnection: true);
     }
 
     public DonorCore Core => _core;

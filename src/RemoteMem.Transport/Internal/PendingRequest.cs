@@ -43,6 +43,9 @@ internal sealed class PendingRequest : IValueTaskSource
     public long DeadlineTicks;
     public byte[]? ResponsePayload;
 
+    /// <summary>The next slot in a <see cref="DataConnection"/>'s queue of requests waiting to be sent.</summary>
+    public PendingRequest? NextQueued;
+
     public int State => Volatile.Read(ref _state);
 
     public short Version => _core.Version;

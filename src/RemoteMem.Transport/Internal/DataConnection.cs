@@ -1,0 +1,521 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RemoteMem.Wire;
+using RemoteMem.Wire.Messages;
+
+namespace RemoteMem.Transport.Internal;
+
+/// <summary>
+/// The data plane's connection from a client to one donor, shared by every caller on that donor.
+/// Many requests are in flight; answers are matched by request id and may come in any order.
+/// <para>
+/// Why not <see cref="FrameClient"/>'s pipelines: each thread hand-off (send queue to send loop,
+/// socket to pipe to receive loop) is a wake-up costing 5-25 µs on a small node, and each pipe is a
+/// copy. Here a caller sends its own request (a caller that finds another one sending queues its
+/// request, and that sender writes it in the same batch), and one receive thread reads answers, large
+/// read payloads straight into the caller's memory (the page cache), so a round trip is two wake-ups
+/// and a read crosses one copy, the kernel's.
+/// </para>
+/// When the connection fails, every request on it fails with <see cref="ConnectionFailedException"/>
+/// and <see cref="IsConnected"/> turns false; the transport then makes a new one.
+/// </summary>
+internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
+{
+    // Payload parts at least this large move between the socket and the caller's memory directly,
+    // rather than through this connection's buffers (where small frames are batched into one syscall).
+    private const int DirectBytes = 16 << 10;
+
+    // Requests in flight (this one included) up to which a caller sends its own request.
+    // (On 2 cores, 2 was no better at any depth in the perf suite and worse at depth 16: two callers each pay a syscall.)
+    private const int DirectSendDepth = 1;
+
+    private readonly FrameSocket _frames;
+    private readonly Socket _socket;
+    private readonly PendingRequest[] _slots;
+    private readonly Stack<int> _free;
+    private readonly SemaphoreSlim _slotsAvailable;
+    private readonly TransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly byte[] _send = new byte[64 << 10];
+    private readonly byte[] _receive = new byte[64 << 10];
+    private readonly Thread _receiver;
+    private readonly Timer _deadlineTimer;
+    private readonly long _timeoutTicks;
+    private PendingRequest? _queued; // submitted, not yet sent: a lock-free stack, reversed when sent
+    private int _sending;
+    private int _sendScheduled;
+    private int _outstanding;
+    private int _start, _end;
+    private Exception? _closedReason;
+    private int _closed;
+
+    private DataConnection(FrameSocket frames, string endpoint, TransportOptions options, ILogger logger)
+    {
+        _frames = frames;
+        _socket = frames.DetachSocket();
+        Endpoint = endpoint;
+        Version = frames.Version;
+        MaxFrameSize = frames.MaxFrameSize;
+        _options = options;
+        _logger = logger;
+        _slots = new PendingRequest[options.MaxInFlight];
+        _free = new Stack<int>(options.MaxInFlight);
+        for (int i = options.MaxInFlight - 1; i >= 0; i--)
+        {
+            _slots[i] = new PendingRequest(i);
+            _free.Push(i);
+        }
+
+        _slotsAvailable = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        _timeoutTicks = (long)options.RequestTimeout.TotalMilliseconds;
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"remotemem data {endpoint}" };
+        _receiver.Start();
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 4, 10, 1000));
+        _deadlineTimer = new Timer(static state => ((DataConnection)state!).CheckDeadlines(), this, period, period);
+    }
+
+    public string Endpoint { get; }
+
+    public byte Version { get; }
+
+    public int MaxFrameSize { get; }
+
+    /// <summary>Largest data payload of one request or answer (frame size less header and request prefix).</summary>
+    public int MaxDataPerRequest => MaxFrameSize - FrameHeader.Size - DataRequest.MaxPrefixSize;
+
+    public bool IsConnected => Volatile.Read(ref _closed) == 0;
+
+    /// <summary>Connects and authenticates as a client (the handshake of <see cref="FrameSocket"/>).</summary>
+    public static async Task<DataConnection> ConnectAsync(string endpoint, ClusterSecret secret, TransportOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        var frames = await FrameSocket.ConnectAsync(endpoint, secret, PeerRole.Client, options, cancellationToken).ConfigureAwait(false);
+        return new DataConnection(frames, endpoint, options, logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>
+    /// Sends one data request (Read, Write, ReadVector or WriteVector) for the ranges in <paramref name="ops"/>,
+    /// all in the segment that <paramref name="capability"/> names, and completes when it is answered.
+    /// Allocation-free in steady state. <paramref name="cancellationToken"/> applies while waiting for a
+    /// request slot; after that the request timeout bounds the wait.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ExecuteAsync(Opcode opcode, Capability capability, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default)
+    {
+        ValidateData(opcode, ops.Span);
+        ThrowIfClosed();
+        await _slotsAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var slot = TakeSlot();
+        try
+        {
+            FillData(slot, opcode, capability, ops.Span);
+            Submit(slot, synchronous: false);
+            await slot.AsValueTask().ConfigureAwait(false);
+        }
+        finally
+        {
+            Release(slot);
+        }
+    }
+
+    /// <summary>The blocking form of <see cref="ExecuteAsync"/>, for <c>Span</c> callers.</summary>
+    public void Execute(Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
+    {
+        ValidateData(opcode, ops);
+        ThrowIfClosed();
+        if (!_slotsAvailable.Wait(_options.RequestTimeout))
+            throw new ConnectionFailedException(Endpoint, $"no request slot became free within {_options.RequestTimeout.TotalSeconds:0.#} s");
+        var slot = TakeSlot();
+        try
+        {
+            FillData(slot, opcode, capability, ops);
+            Submit(slot, synchronous: true);
+            slot.WaitSynchronously();
+        }
+        finally
+        {
+            Release(slot);
+        }
+    }
+
+    private void ValidateData(Opcode opcode, ReadOnlySpan<IoOp> ops)
+    {
+        if (opcode is not (Opcode.Read or Opcode.Write or Opcode.ReadVector or Opcode.WriteVector))
+            throw new ArgumentException($"{opcode} is not a data opcode.", nameof(opcode));
+        if (ops.IsEmpty || ops.Length > WireLimits.MaxVectorRanges)
+            throw new ArgumentException($"A data request carries 1 to {WireLimits.MaxVectorRanges} ranges.", nameof(ops));
+        if (opcode is Opcode.Read or Opcode.Write && ops.Length != 1)
+            throw new ArgumentException($"{opcode} carries exactly one range; use the vector form for more.", nameof(ops));
+        long total = 0;
+        foreach (var op in ops)
+        {
+            if (op.Length < 0 || op.RemoteOffset < 0) throw new ArgumentOutOfRangeException(nameof(ops), "Negative offset or length.");
+            total += op.Length;
+        }
+
+        if (total > MaxDataPerRequest)
+            throw new ArgumentException($"A data request moves at most {MaxDataPerRequest} bytes; this one asked for {total}.", nameof(ops));
+    }
+
+    private static void FillData(PendingRequest slot, Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
+    {
+        Span<WireRange> ranges = stackalloc WireRange[ops.Length];
+        for (int i = 0; i < ops.Length; i++)
+        {
+            ranges[i] = new WireRange((ulong)ops[i].RemoteOffset, (uint)ops[i].Length);
+            slot.Ops[i] = ops[i];
+        }
+
+        slot.Opcode = opcode;
+        slot.OpCount = ops.Length;
+        slot.WritesOps = opcode is Opcode.Write or Opcode.WriteVector;
+        slot.ReadsOps = !slot.WritesOps;
+        slot.PrefixLength = DataRequest.WritePrefix(slot.Prefix, opcode, capability, ranges);
+    }
+
+    private PendingRequest TakeSlot()
+    {
+        lock (_free) return _slots[_free.Pop()];
+    }
+
+    private void Release(PendingRequest slot)
+    {
+        slot.Reset();
+        lock (_free) _free.Push(slot.Index);
+        _slotsAvailable.Release();
+    }
+
+    // ---- Sending: the caller writes its own request, and any queued behind it, in one batch. ----
+
+    private void Submit(PendingRequest slot, bool synchronous)
+    {
+        ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
+        slot.Arm(id, synchronous, Environment.TickCount64 + _timeoutTicks);
+        int depth = Interlocked.Increment(ref _outstanding);
+        // A closed connection fails slots only after setting _closed, so a slot pushed here is never
+        // one that a failed caller already released and reused.
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            slot.TryFail(ClosedError());
+            return;
+        }
+
+        PendingRequest? head;
+        do
+        {
+            head = Volatile.Read(ref _queued);
+            slot.NextQueued = head;
+        }
+        while (Interlocked.CompareExchange(ref _queued, slot, head) != head);
+        // Alone on the connection, a caller sends its request itself: no hand-off, one syscall. With
+        // others in flight, a pool thread sends whatever has queued by the time it runs, in one batch:
+        // a syscall per request would cost more than the hand-off. A blocking caller always sends
+        // itself: it may be a pool thread, and a pool full of blocked callers would never send.
+        if (synchronous || depth <= DirectSendDepth) SendQueued();
+        else if (Interlocked.Exchange(ref _sendScheduled, 1) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        if (Volatile.Read(ref _closed) != 0) slot.TryFail(ClosedError());
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        Volatile.Write(ref _sendScheduled, 0);
+        SendQueued();
+    }
+
+    private void SendQueued()
+    {
+        // Whoever takes _sending sends everything queued, then looks again: a request queued just
+        // before _sending was released is sent by its own caller's loop or by this one.
+        while (Volatile.Read(ref _queued) is not null && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            try
+            {
+                var batch = Interlocked.Exchange(ref _queued, null);
+                PendingRequest? inOrder = null;
+                while (batch is not null)
+                {
+                    var next = batch.NextQueued;
+                    batch.NextQueued = inOrder;
+                    inOrder = batch;
+                    batch = next;
+                }
+
+                int used = 0;
+                while (inOrder is not null)
+                {
+                    var next = inOrder.NextQueued;
+                    inOrder.NextQueued = null;
+                    if (inOrder.TryTransition(PendingRequest.Pending, PendingRequest.Sending)) // else it already failed
+                        WriteRequest(inOrder, ref used);
+                    inOrder = next;
+                }
+
+                SendAll(_send.AsSpan(0, used));
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                Close(new ConnectionFailedException(Endpoint, "sending failed: " + ex.Message, ex));
+            }
+            finally
+            {
+                Volatile.Write(ref _sending, 0);
+            }
+        }
+    }
+
+    // Lays the request out in the send buffer; a large write payload goes from the caller's memory to
+    // the socket directly. Leaves the slot Pending once nothing reads the caller's memory any more.
+    private unsafe void WriteRequest(PendingRequest slot, ref int used)
+    {
+        try
+        {
+            int head = FrameHeader.Size + slot.PrefixLength;
+            if (_send.Length - used < head)
+            {
+                SendAll(_send.AsSpan(0, used));
+                used = 0;
+            }
+
+            new FrameHeader(slot.PayloadLength, Version, slot.Opcode, slot.RequestId, ErrorCode.Ok, FrameFlags.None).Write(_send.AsSpan(used));
+            slot.Prefix.AsSpan(0, slot.PrefixLength).CopyTo(_send.AsSpan(used + FrameHeader.Size));
+            used += head;
+            if (!slot.WritesOps) return;
+            for (int i = 0; i < slot.OpCount; i++)
+            {
+                var data = new ReadOnlySpan<byte>((void*)slot.Ops[i].Local, slot.Ops[i].Length);
+                if (data.Length <= _send.Length - used && data.Length < DirectBytes)
+                {
+                    data.CopyTo(_send.AsSpan(used));
+                    used += data.Length;
+                    continue;
+                }
+
+                SendAll(_send.AsSpan(0, used));
+                used = 0;
+                if (data.Length < DirectBytes)
+                {
+                    data.CopyTo(_send);
+                    used = data.Length;
+                }
+                else
+                {
+                    SendAll(data);
+                }
+            }
+        }
+        finally
+        {
+            slot.TryTransition(PendingRequest.Sending, PendingRequest.Pending);
+        }
+    }
+
+    private void SendAll(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty) data = data[_socket.Send(data, SocketFlags.None)..];
+    }
+
+    // ---- Receiving: one thread, answers into the callers' memory. ----
+
+    private void ReceiveLoop()
+    {
+        Exception reason = new ConnectionFailedException(Endpoint, "the peer closed the connection");
+        try
+        {
+            while (Fill(FrameHeader.Size))
+            {
+                if (!FrameHeader.TryRead(_receive.AsSpan(_start, FrameHeader.Size), out var header, out var error))
+                    throw new WireException(error, $"{Endpoint} sent an invalid frame ({error}).");
+                if (header.PayloadLength > MaxFrameSize - FrameHeader.Size)
+                    throw new WireException(ErrorCode.FrameTooLarge, $"{Endpoint} sent a frame of {header.PayloadLength} bytes, over the agreed maximum.");
+                _start += FrameHeader.Size;
+                Deliver(header);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or WireException or ConnectionFailedException)
+        {
+            reason = ex is ConnectionFailedException ? ex : new ConnectionFailedException(Endpoint, ex.Message, ex);
+        }
+
+        Close(reason);
+    }
+
+    private void Deliver(in FrameHeader header)
+    {
+        if (header.IsEvent)
+        {
+            Skip(header.PayloadLength); // a donor sends clients no events today; later ones are ignored here
+            return;
+        }
+
+        int index = (int)(uint)header.RequestId;
+        var slot = index < _slots.Length ? _slots[index] : null;
+        if (!header.IsResponse || slot is null || slot.RequestId != header.RequestId)
+            throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered request {header.RequestId:x}, which is not pending.");
+        // The answer can overtake the sender's last step (Sending -> Pending): wait that step out.
+        var spinner = new SpinWait();
+        while (slot.State == PendingRequest.Sending) spinner.SpinOnce();
+        if (!slot.TryTransition(PendingRequest.Pending, PendingRequest.Delivering))
+            throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered request {header.RequestId:x}, which is not pending.");
+        Interlocked.Decrement(ref _outstanding);
+
+        Exception? error;
+        try
+        {
+            error = ReceiveAnswer(header, slot);
+        }
+        catch (Exception ex)
+        {
+            // The stream broke in the middle of this answer: the slot is ours (Delivering), so fail it here.
+            slot.CompleteDelivery(ex is ConnectionFailedException ? ex : new ConnectionFailedException(Endpoint, ex.Message, ex));
+            throw;
+        }
+
+        slot.CompleteDelivery(error);
+    }
+
+    // Reads the answer's payload into the slot's memory; returns the request's error, if any.
+    private unsafe Exception? ReceiveAnswer(in FrameHeader header, PendingRequest slot)
+    {
+        Exception? error = null;
+        if (header.Status != ErrorCode.Ok)
+        {
+            if (header.PayloadLength > _receive.Length)
+                throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} sent an error answer of {header.PayloadLength} bytes.");
+            Fill(header.PayloadLength);
+            error = new WireException(header.Status, ErrorPayload.Decode(header.Status, _receive.AsSpan(_start, header.PayloadLength).ToArray()));
+            _start += header.PayloadLength;
+        }
+        else if (slot.ReadsOps && header.PayloadLength != slot.ExpectedResponseLength)
+        {
+            Skip(header.PayloadLength);
+            error = new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered a read of {slot.ExpectedResponseLength} bytes with {header.PayloadLength}.");
+        }
+        else if (slot.ReadsOps)
+        {
+            for (int i = 0; i < slot.OpCount; i++)
+                ReceiveInto(new Span<byte>((void*)slot.Ops[i].Local, slot.Ops[i].Length));
+        }
+        else if (header.PayloadLength != 0)
+        {
+            Skip(header.PayloadLength);
+            error = new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered a write with {header.PayloadLength} bytes.");
+        }
+
+        return error;
+    }
+
+    // Moves the next destination.Length bytes of the stream into destination: what is buffered first,
+    // then large remainders straight from the socket, small ones through the buffer (with what follows).
+    private void ReceiveInto(Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int buffered = _end - _start;
+            if (buffered > 0)
+            {
+                int n = Math.Min(buffered, destination.Length);
+                _receive.AsSpan(_start, n).CopyTo(destination);
+                _start += n;
+                destination = destination[n..];
+            }
+            else if (destination.Length >= DirectBytes)
+            {
+                destination = destination[Receive(destination)..];
+            }
+            else
+            {
+                _start = 0;
+                _end = Receive(_receive);
+            }
+        }
+    }
+
+    private void Skip(int count)
+    {
+        while (count > 0)
+        {
+            if (_end == _start)
+            {
+                _start = 0;
+                _end = Receive(_receive);
+            }
+
+            int n = Math.Min(count, _end - _start);
+            _start += n;
+            count -= n;
+        }
+    }
+
+    // Makes at least `count` (at most the buffer's size) bytes available from _start. False at a clean end of stream.
+    private bool Fill(int count)
+    {
+        if (_end - _start >= count) return true;
+        if (_receive.Length - _start < count)
+        {
+            Buffer.BlockCopy(_receive, _start, _receive, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        while (_end - _start < count)
+        {
+            int received = Receive(_receive.AsSpan(_end), endOfStreamIsError: _end != _start);
+            if (received == 0) return false;
+            _end += received;
+        }
+
+        return true;
+    }
+
+    private int Receive(Span<byte> into, bool endOfStreamIsError = true)
+    {
+        int received = _socket.Receive(into, SocketFlags.None);
+        if (received == 0 && endOfStreamIsError)
+            throw new ConnectionFailedException(Endpoint, "the peer closed the connection in the middle of a frame");
+        return received;
+    }
+
+    // ---- Failure ----
+
+    private void CheckDeadlines()
+    {
+        if (Volatile.Read(ref _closed) != 0) return;
+        long now = Environment.TickCount64;
+        foreach (var slot in _slots)
+        {
+            int state = slot.State;
+            if ((state == PendingRequest.Pending || state == PendingRequest.Sending) && now > slot.DeadlineTicks)
+            {
+                Log.RequestTimedOut(_logger, Endpoint, slot.Opcode, _options.RequestTimeout.TotalSeconds);
+                // The answer may still arrive and would land in memory the caller has reused: the
+                // connection must go, and with it every request on it.
+                Close(new ConnectionFailedException(Endpoint, $"{slot.Opcode} request not answered within {_options.RequestTimeout.TotalSeconds:0.#} s"));
+                return;
+            }
+        }
+    }
+
+    private void Close(Exception reason)
+    {
+        if (Interlocked.CompareExchange(ref _closedReason, reason, null) is not null) return;
+        Volatile.Write(ref _closed, 1);
+        _deadlineTimer.Dispose();
+        _frames.Dispose();
+        // The receive thread may be delivering into a slot (Delivering): TryFail leaves that one to it.
+        foreach (var slot in _slots) slot.TryFail(reason);
+    }
+
+    private Exception ClosedError() => _closedReason ?? new ConnectionFailedException(Endpoint, "the connection is closed");
+
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _closed) != 0) throw ClosedError();
+    }
+
+    public void Dispose()
+    {
+        Close(new ConnectionFailedException(Endpoint, "the connection was closed by this process"));
+        if (Thread.CurrentThread != _receiver) _receiver.Join(TimeSpan.FromSeconds(5));
+    }
+}
