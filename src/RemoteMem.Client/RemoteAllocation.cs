@@ -124,6 +124,17 @@ public sealed class RemoteAllocation : IAsyncDisposable
         return length == 0 ? default : TransferAsync(write: true, offset, default, local, length, cancellationToken);
     }
 
+    /// <summary>
+    /// Reads several ranges, each into its own native memory (a run of pages into the page cache's
+    /// frames), in as few requests as the striping allows. <paramref name="ranges"/> name offsets in
+    /// this allocation and must stay unchanged until the read completes.
+    /// </summary>
+    internal ValueTask ReadScatteredNativeAsync(ReadOnlyMemory<IoOp> ranges, CancellationToken cancellationToken)
+    {
+        foreach (var range in ranges.Span) CheckRange(range.RemoteOffset, range.Length);
+        return ranges.IsEmpty ? default : TransferAsync(write: false, 0, default, 0, 0, cancellationToken, ranges);
+    }
+
     private static void Wait(ValueTask task)
     {
         if (task.IsCompletedSuccessfully) return;
@@ -146,11 +157,11 @@ public sealed class RemoteAllocation : IAsyncDisposable
 
     /// <summary>
     /// The one transfer path: pins <paramref name="memory"/> when given (async callers) or uses
-    /// <paramref name="local"/> (callers that pinned a span), then runs the striped requests, recovering
-    /// from donor failures as documented.
+    /// <paramref name="local"/> (callers that pinned a span), or moves the <paramref name="scattered"/>
+    /// ranges when given instead; then runs the striped requests, recovering from donor failures as documented.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask TransferAsync(bool write, long offset, ReadOnlyMemory<byte> memory, nint local, long length, CancellationToken cancellationToken)
+    private async ValueTask TransferAsync(bool write, long offset, ReadOnlyMemory<byte> memory, nint local, long length, CancellationToken cancellationToken, ReadOnlyMemory<IoOp> scattered = default)
     {
         using var pin = memory.Pin();
         if (!memory.IsEmpty) local = Address(pin);
@@ -161,7 +172,9 @@ public sealed class RemoteAllocation : IAsyncDisposable
             Exception? failure;
             try
             {
-                await StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _groups), StripeSize, write, offset, local, length, cancellationToken).ConfigureAwait(false);
+                await (scattered.IsEmpty
+                    ? StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _groups), StripeSize, write, offset, local, length, cancellationToken)
+                    : StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _groups), StripeSize, write, scattered.Span, cancellationToken)).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (Errors.IsConnectionFailure(ex))

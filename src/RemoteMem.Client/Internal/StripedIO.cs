@@ -13,16 +13,34 @@ namespace RemoteMem.Client.Internal;
 /// </summary>
 internal static class StripedIO
 {
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, long offset, nint local, long length, CancellationToken cancellationToken)
+    /// <summary>Moves <paramref name="length"/> bytes at <paramref name="offset"/> of the lease from or to contiguous local memory.</summary>
+    public static ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, long offset, nint local, long length, CancellationToken cancellationToken)
+    {
+        var range = new IoOp(offset, local, checked((int)length));
+        return RunAsync(transport, groups, stripeSize, write, new ReadOnlySpan<IoOp>(in range), cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves several ranges at once, each <see cref="IoOp"/> naming an offset in the lease and its own
+    /// local memory (the page cache's frames for a run of pages): ranges that share a segment share
+    /// vectored requests.
+    /// </summary>
+    public static ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, ReadOnlySpan<IoOp> ranges, CancellationToken cancellationToken)
     {
         int maxBytes = transport.MaxBytesPerRequest;
-        long firstStripe = offset / stripeSize;
-        long lastStripe = (offset + length - 1) / stripeSize;
-        long capacity = (lastStripe - firstStripe + 1) * ((stripeSize + maxBytes - 1) / maxBytes + 1);
+        long capacity = 0;
+        foreach (var range in ranges)
+            capacity += ((range.RemoteOffset + range.Length - 1) / stripeSize - range.RemoteOffset / stripeSize + 1) * ((stripeSize + maxBytes - 1) / maxBytes + 1);
         var ops = ArrayPool<IoOp>.Shared.Rent((int)capacity);
         var batches = ArrayPool<(int Segment, int Start, int Count)>.Shared.Rent((int)capacity);
-        int batchCount = Plan(groups.Length, stripeSize, maxBytes, offset, local, length, ops, batches);
+        int batchCount = Plan(groups.Length, stripeSize, maxBytes, ranges, ops, batches);
+        return SendAsync(transport, groups, write, ops, batches, batchCount, cancellationToken);
+    }
+
+    // Sends the planned batches, waits for all, and returns the pooled arrays.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask SendAsync(ISegmentTransport transport, SegmentTarget[][] groups, bool write, IoOp[] ops, (int Segment, int Start, int Count)[] batches, int batchCount, CancellationToken cancellationToken)
+    {
         int replicas = 1;
         if (write) foreach (var group in groups) replicas = Math.Max(replicas, group.Length);
         var tasks = ArrayPool<ValueTask>.Shared.Rent(batchCount * replicas);
@@ -78,42 +96,56 @@ internal static class StripedIO
 
     private static void ExceptionDispatch(Exception ex) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
 
-    /// <summary>Fills <paramref name="ops"/> segment by segment and cuts them into batches; returns the batch count.</summary>
+    /// <summary>The plan for one contiguous range (<see cref="Plan(int, int, int, ReadOnlySpan{IoOp}, IoOp[], ValueTuple{int, int, int}[])"/>).</summary>
     internal static int Plan(int segments, int stripeSize, int maxBytes, long offset, nint local, long length, IoOp[] ops, (int Segment, int Start, int Count)[] batches)
     {
-        long end = offset + length;
-        long firstStripe = offset / stripeSize;
-        long lastStripe = (end - 1) / stripeSize;
+        var range = new IoOp(offset, local, checked((int)length));
+        return Plan(segments, stripeSize, maxBytes, new ReadOnlySpan<IoOp>(in range), ops, batches);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="ops"/> segment by segment (each range's stripes on that segment, in order)
+    /// and cuts them into batches; returns the batch count. Pieces adjacent both in the segment and in
+    /// local memory merge into one op.
+    /// </summary>
+    internal static int Plan(int segments, int stripeSize, int maxBytes, ReadOnlySpan<IoOp> ranges, IoOp[] ops, (int Segment, int Start, int Count)[] batches)
+    {
         int opCount = 0, batchCount = 0;
         for (int segment = 0; segment < segments; segment++)
         {
             int batchStart = opCount;
             long batchBytes = 0;
-            // The first stripe at or after firstStripe that lives on this segment.
-            long s = firstStripe + ((segment - firstStripe % segments) + segments) % segments;
-            for (; s <= lastStripe; s += segments)
+            foreach (var range in ranges)
             {
-                long from = Math.Max(offset, s * stripeSize);
-                long to = Math.Min(end, (s + 1) * stripeSize);
-                while (from < to)
+                long offset = range.RemoteOffset, end = offset + range.Length;
+                long firstStripe = offset / stripeSize;
+                long lastStripe = (end - 1) / stripeSize;
+                // The first stripe at or after firstStripe that lives on this segment.
+                long s = firstStripe + ((segment - firstStripe % segments) + segments) % segments;
+                for (; s <= lastStripe; s += segments)
                 {
-                    int piece = (int)Math.Min(to - from, maxBytes);
-                    long remote = (s / segments) * stripeSize + (from - s * stripeSize);
-                    nint address = local + (nint)(from - offset);
-                    if (batchBytes + piece > maxBytes || opCount - batchStart == WireLimits.MaxVectorRanges)
+                    long from = Math.Max(offset, s * stripeSize);
+                    long to = Math.Min(end, (s + 1) * stripeSize);
+                    while (from < to)
                     {
-                        batches[batchCount++] = (segment, batchStart, opCount - batchStart);
-                        batchStart = opCount;
-                        batchBytes = 0;
-                    }
+                        int piece = (int)Math.Min(to - from, maxBytes);
+                        long remote = (s / segments) * stripeSize + (from - s * stripeSize);
+                        nint address = range.Local + (nint)(from - offset);
+                        if (batchBytes + piece > maxBytes || opCount - batchStart == WireLimits.MaxVectorRanges)
+                        {
+                            batches[batchCount++] = (segment, batchStart, opCount - batchStart);
+                            batchStart = opCount;
+                            batchBytes = 0;
+                        }
 
-                    var previous = opCount > batchStart ? ops[opCount - 1] : default;
-                    if (opCount > batchStart && previous.RemoteOffset + previous.Length == remote && previous.Local + previous.Length == address)
-                        ops[opCount - 1] = previous with { Length = previous.Length + piece };
-                    else
-                        ops[opCount++] = new IoOp(remote, address, piece);
-                    batchBytes += piece;
-                    from += piece;
+                        var previous = opCount > batchStart ? ops[opCount - 1] : default;
+                        if (opCount > batchStart && previous.RemoteOffset + previous.Length == remote && previous.Local + previous.Length == address)
+                            ops[opCount - 1] = previous with { Length = previous.Length + piece };
+                        else
+                            ops[opCount++] = new IoOp(remote, address, piece);
+                        batchBytes += piece;
+                        from += piece;
+                    }
                 }
             }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using RemoteMem.Transport;
 
 namespace RemoteMem.Client.Arrays.Internal;
 
@@ -99,33 +100,52 @@ internal sealed class PageCache : IDisposable
     public static void MarkDirty(Frame frame) => frame.Dirty = true;
 
     /// <summary>
-    /// A multi-page read of [first, last] is about to run: fetch its pages in parallel, and when it
-    /// continues where the previous one ended (a sequential scan), also the read-ahead window after it,
-    /// so the pipeline does not drain between calls.
+    /// A multi-page read of [first, last] is about to run: fetch its pages together, and when it
+    /// continues where the previous one ended (a sequential scan), also a read-ahead window after it,
+    /// so the pipeline does not drain between calls. The window is the larger of ReadAheadPages and
+    /// two reads of this size (as the kernel's read-ahead grows with the reads it sees); it goes out as
+    /// its own requests, so the read that waits does not wait for the window's bytes as well.
     /// </summary>
     public void PrefetchForRead(long firstPage, long lastPage)
     {
         long previousEnd = Interlocked.Exchange(ref _lastRangeEnd, lastPage);
-        long end = firstPage == previousEnd + 1 ? Math.Min(lastPage + _readAhead, LastPage) : lastPage;
-        Prefetch(firstPage, end);
+        Prefetch(firstPage, lastPage);
+        if (firstPage != previousEnd + 1 || _readAhead == 0) return;
+        long window = Math.Max(_readAhead, 2 * (lastPage - firstPage + 1));
+        if (lastPage < LastPage) Prefetch(lastPage + 1, Math.Min(lastPage + window, LastPage));
     }
 
-    /// <summary>Starts loading pages that are not cached, without waiting.</summary>
+    /// <summary>
+    /// Starts loading pages that are not cached, without waiting. Consecutive pages whose frames need no
+    /// write-back are read together (one vectored request per donor, not one request per page): at 64 KiB
+    /// pages the per-request cost, not the bytes, limits a sequential scan.
+    /// </summary>
     public void Prefetch(long firstPage, long lastPage)
     {
-        for (long page = firstPage; page <= lastPage && page - firstPage < FrameCount / 2; page++)
+        lastPage = Math.Min(lastPage, firstPage + FrameCount / 2 - 1);
+        var run = new List<(Frame Frame, long Page, TaskCompletionSource Load)>();
+        lock (_lock)
         {
-            if (_table.ContainsKey(page)) continue;
-            _ = PrefetchOneAsync(page);
+            for (long page = firstPage; page <= lastPage; page++)
+            {
+                if (_table.ContainsKey(page) || _writingBack.ContainsKey(page)) continue;
+                var frame = Claim(page, out long evicted, out var load);
+                if (frame is null) break; // every frame busy: a hint gives up rather than wait
+                if (evicted >= 0 && frame.Dirty) _ = LoadAndReleaseAsync(frame, evicted, page, load!); // its old page goes back first
+                else run.Add((frame, page, load!));
+            }
         }
+
+        if (run.Count == 1) _ = LoadAndReleaseAsync(run[0].Frame, Frame.Free, run[0].Page, run[0].Load);
+        else if (run.Count > 1) _ = LoadRunAsync(run);
     }
 
-    private async Task PrefetchOneAsync(long page)
+    private async Task LoadAndReleaseAsync(Frame frame, long evicted, long page, TaskCompletionSource load)
     {
         try
         {
-            var frame = await MissAsync(page, readAhead: false, CancellationToken.None, prefetch: true).ConfigureAwait(false);
-            if (frame is not null) Release(frame);
+            await LoadAsync(frame, evicted, page, load, overwrite: false, CancellationToken.None).ConfigureAwait(false);
+            Release(frame);
         }
         catch (Exception ex) when (ex is RemoteMemException or InvalidOperationException or OperationCanceledException)
         {
@@ -133,12 +153,37 @@ internal sealed class PageCache : IDisposable
         }
     }
 
+    // Reads freshly claimed, clean frames for several pages in one scattered read.
+    private async Task LoadRunAsync(List<(Frame Frame, long Page, TaskCompletionSource Load)> run)
+    {
+        var ranges = new IoOp[run.Count];
+        for (int i = 0; i < run.Count; i++)
+            ranges[i] = new IoOp(run[i].Page << PageShift, Address(run[i].Frame), PageLength(run[i].Page));
+
+        try
+        {
+            await _backing.ReadScatteredNativeAsync(ranges, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            foreach (var (frame, page, load) in run) Unload(frame, Frame.Free, page, load, wroteBack: false, ex);
+            return; // a hint only: the access that needs a page reports the error
+        }
+
+        foreach (var (frame, _, load) in run)
+        {
+            frame.Loading = null;
+            load.SetResult();
+            Release(frame);
+        }
+    }
+
     /// <summary>
     /// Loads <paramref name="page"/> into a frame. When every frame is busy (pinned, or loading for
-    /// other callers) a demand miss waits for one, up to the data timeout; a prefetch gives up at once
-    /// (returns null) rather than compete with demand misses.
+    /// other callers) a demand miss waits for one, up to the data timeout (a prefetch, in
+    /// <see cref="Prefetch"/>, gives up at once rather than compete with demand misses).
     /// </summary>
-    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken, bool prefetch = false, bool overwrite = false)
+    private async Task<Frame> MissAsync(long page, bool readAhead, CancellationToken cancellationToken, bool overwrite = false)
     {
         if (readAhead && _readAhead > 0) NoteMiss(page);
         long giveUp = Environment.TickCount64 + (long)_frameWait.TotalMilliseconds;
@@ -148,7 +193,7 @@ internal sealed class PageCache : IDisposable
             Frame? frame;
             Task? wait = null;
             long evicted;
-            TaskCompletionSource load;
+            TaskCompletionSource? load;
             lock (_lock)
             {
                 if (_table.TryGetValue(page, out var existing))
@@ -166,10 +211,9 @@ internal sealed class PageCache : IDisposable
                 }
                 else
                 {
-                    frame = Evict(out evicted);
+                    frame = Claim(page, out evicted, out load);
                     if (frame is null)
                     {
-                        if (prefetch) return null!;
                         if (Environment.TickCount64 > giveUp)
                             throw new InvalidOperationException(
                                 $"Every one of the cache's {FrameCount} pages stayed pinned for {_frameWait.TotalSeconds:0.#} s; release pins sooner or use a larger CacheBytes.");
@@ -178,14 +222,6 @@ internal sealed class PageCache : IDisposable
                         goto Busy;
                     }
 
-                    load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    if (evicted >= 0 && frame.Dirty) _writingBack[evicted] = load.Task;
-                    // Loading before Page: a hit that sees the new page number also sees it is not loaded yet.
-                    frame.Loading = load.Task;
-                    Interlocked.Increment(ref frame.Pins);
-                    frame.Referenced = 1;
-                    Volatile.Write(ref frame.Page, page);
-                    _table[page] = frame;
                     goto Load;
                 }
             }
@@ -212,12 +248,32 @@ internal sealed class PageCache : IDisposable
             return frame;
 
         Load:
-            await LoadAsync(frame, evicted, page, load, overwrite, cancellationToken).ConfigureAwait(false);
+            await LoadAsync(frame, evicted, page, load!, overwrite, cancellationToken).ConfigureAwait(false);
             return frame;
 
         Busy:
             await AwaitQuietly(wait).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Under the lock: a frame (from <see cref="Evict"/>) mapped to <paramref name="page"/>, pinned, and
+    /// marked loading, or null when every frame is busy. The caller must load it (<see cref="LoadAsync"/>).
+    /// </summary>
+    private Frame? Claim(long page, out long evicted, out TaskCompletionSource? load)
+    {
+        load = null;
+        var frame = Evict(out evicted);
+        if (frame is null) return null;
+        load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (evicted >= 0 && frame.Dirty) _writingBack[evicted] = load.Task;
+        // Loading before Page: a hit that sees the new page number also sees it is not loaded yet.
+        frame.Loading = load.Task;
+        Interlocked.Increment(ref frame.Pins);
+        frame.Referenced = 1;
+        Volatile.Write(ref frame.Page, page);
+        _table[page] = frame;
+        return frame;
     }
 
     private static async Task AwaitQuietly(Task task)
@@ -252,26 +308,7 @@ internal sealed class PageCache : IDisposable
         }
         catch (Exception ex)
         {
-            lock (_lock)
-            {
-                _table.TryRemove(new KeyValuePair<long, Frame>(page, frame));
-                if (evicted >= 0 && frame.Dirty && !wroteBack)
-                {
-                    // The evicted page's only copy is still in this frame: put it back, still dirty.
-                    Volatile.Write(ref frame.Page, evicted);
-                    _table[evicted] = frame;
-                }
-                else
-                {
-                    Volatile.Write(ref frame.Page, Frame.Free);
-                }
-
-                _writingBack.Remove(evicted);
-                frame.Loading = null;
-                Interlocked.Decrement(ref frame.Pins); // ours; waiters release their own
-            }
-
-            load.SetException(ex);
+            Unload(frame, evicted, page, load, wroteBack, ex);
             throw;
         }
 
@@ -286,6 +323,31 @@ internal sealed class PageCache : IDisposable
 
         frame.Loading = null;
         load.SetResult();
+    }
+
+    /// <summary>A load failed: unmaps the frame (giving it back to a dirty evicted page that was not written back) and fails its waiters.</summary>
+    private void Unload(Frame frame, long evicted, long page, TaskCompletionSource load, bool wroteBack, Exception error)
+    {
+        lock (_lock)
+        {
+            _table.TryRemove(new KeyValuePair<long, Frame>(page, frame));
+            if (evicted >= 0 && frame.Dirty && !wroteBack)
+            {
+                // The evicted page's only copy is still in this frame: put it back, still dirty.
+                Volatile.Write(ref frame.Page, evicted);
+                _table[evicted] = frame;
+            }
+            else
+            {
+                Volatile.Write(ref frame.Page, Frame.Free);
+            }
+
+            _writingBack.Remove(evicted);
+            frame.Loading = null;
+            Interlocked.Decrement(ref frame.Pins); // ours; waiters release their own
+        }
+
+        load.SetException(error);
     }
 
     /// <summary>
