@@ -38,6 +38,21 @@ public sealed class ExecutorLifecycleTests
     }
 
     [Fact]
+    public async Task A_disposed_lease_has_freed_its_cores_when_DisposeAsync_returns()
+    {
+        // One core: each lease needs the one before it gone, with no waiting or retrying in between
+        // (as the perf suite leases hot executors one after another).
+        await using var cluster = await FunctionCluster.StartAsync(cores: 1);
+        await using var client = await cluster.ConnectAsync();
+        for (int i = 0; i < 6; i++)
+        {
+            var lease = await client.LeaseExecutorAsync(FunctionCluster.Options(cores: 1, hotTimeout: i % 2 == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.Zero));
+            Assert.Equal(new byte[] { (byte)i }, await lease.InvokeAsync("echo", new byte[] { (byte)i }));
+            await lease.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task An_executor_killed_from_outside_fails_its_calls_with_a_clear_error_and_a_new_lease_works()
     {
         await using var cluster = await FunctionCluster.StartAsync(cores: 2);

@@ -19,6 +19,8 @@ internal sealed class DonorExecutors : IAsyncDisposable
     private readonly CapabilityAuthority _authority;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<ulong, ExecutorProcess> _running = new();
+    // Completed once the manager has been told that the lease's executor ended (or telling it failed).
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _reported = new();
     private readonly ConcurrentDictionary<ulong, byte> _starting = new();
     private readonly ConcurrentDictionary<ulong, ulong[]> _nearData = new();
 
@@ -122,6 +124,7 @@ internal sealed class DonorExecutors : IAsyncDisposable
             var spawnMs = (uint)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var segmentIds = request.NearData.Select(g => g.Capability.SegmentId).ToArray();
             _nearData[ticket.LeaseId] = segmentIds;
+            _reported[ticket.LeaseId] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _running[ticket.LeaseId] = process;
             // A segment freed while the executor started was not seen by StopExecutorsOn: check again.
             if (segmentIds.Any(id => _core.Find(id) is null))
@@ -147,6 +150,10 @@ internal sealed class DonorExecutors : IAsyncDisposable
         if (_running.TryGetValue(ticket.LeaseId, out var process))
         {
             await process.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            // Answer once the manager counts the cores free again, so a client that leases again right
+            // after its stop is answered does not find them still taken.
+            if (_reported.TryGetValue(ticket.LeaseId, out var reported))
+                await Task.WhenAny(reported.Task, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
             return;
         }
 
@@ -169,6 +176,7 @@ internal sealed class DonorExecutors : IAsyncDisposable
         var reason = code == 0 ? "executor exited" : $"executor exited with code {code} (crashed or killed)";
         DonorLog.ExecutorEnded(_logger, ticket.LeaseId, reason);
         if (Ended is { } report) await ReportAsync(report, new ExecutorEnded(_core.DonorId, ticket.LeaseId, reason)).ConfigureAwait(false);
+        if (_reported.TryRemove(ticket.LeaseId, out var reported)) reported.TrySetResult();
     }
 
     private static async Task ReportAsync(Func<ExecutorEnded, Task> report, ExecutorEnded ended)
