@@ -49,13 +49,24 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         try
         {
             var address = await Endpoints.ResolveAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            // A synchronous connect (on a pool thread) keeps the socket in blocking mode: after an async
-            // operation .NET emulates blocking calls, allocating an event and an operation per receive.
+            // A synchronous connect keeps the socket in blocking mode (after an async operation .NET
+            // emulates blocking calls, allocating an event and an operation per receive), and the
+            // handshake's reads block too: both run on a thread of their own, not the pool's. Blocked
+            // pool threads would starve the pool (a few threads on a small node): two connections
+            // made at once then waited ~0.5 s for the pool to grow, long enough to miss a lease renewal.
+            Handshake.Agreement agreement;
             using (timeout.Token.Register(static s => ((Socket)s!).Dispose(), socket))
-                await Task.Run(() => socket.Connect(address), timeout.Token).ConfigureAwait(false);
-            socket.ReceiveTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
-            var agreement = await Handshake.RunClientAsync(connection, secret, role, options.MaxFrameSize, endpoint, timeout.Token).ConfigureAwait(false);
-            socket.ReceiveTimeout = 0;
+            {
+                agreement = await Task.Factory.StartNew(() =>
+                {
+                    socket.Connect(address);
+                    socket.ReceiveTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
+                    var agreed = Handshake.RunClientAsync(connection, secret, role, options.MaxFrameSize, endpoint, CancellationToken.None).GetAwaiter().GetResult();
+                    socket.ReceiveTimeout = 0;
+                    return agreed;
+                }, timeout.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
             connection.Agree(agreement);
             return connection;
         }
