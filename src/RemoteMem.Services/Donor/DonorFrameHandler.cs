@@ -255,7 +255,22 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
                 }
 
                 connection.BeginResponse(header, (int)total);
-                foreach (var range in ranges) connection.ContinueResponse(core.Memory(segment!, range));
+                // Ranges that follow each other in the segment (a run of pages) go out as one piece:
+                // one send of the pool's memory instead of one per range.
+                var run = ranges[0];
+                for (int i = 1; i < ranges.Length; i++)
+                {
+                    if (ranges[i].Offset == run.Offset + run.Length && (long)run.Length + ranges[i].Length <= int.MaxValue)
+                    {
+                        run = run with { Length = run.Length + ranges[i].Length };
+                        continue;
+                    }
+
+                    connection.ContinueResponse(core.Memory(segment!, run));
+                    run = ranges[i];
+                }
+
+                connection.ContinueResponse(core.Memory(segment!, run));
             }
         }
         finally
