@@ -92,7 +92,22 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         CheckRange(index, destination.Length);
         var bytes = MemoryMarshal.AsBytes(destination);
         long offset = index * ElementSize;
+        if (_cache.TryDirectSpan(offset, bytes.Length, out long direct, out int directLength))
+        {
+            // Cached head page, the uncached whole pages straight from the donors, cached tail page.
+            int head = (int)(direct - offset);
+            ReadCached(offset, bytes[..head]);
+            _allocation.Read(direct, bytes.Slice(head, directLength));
+            ReadCached(direct + directLength, bytes[(head + directLength)..]);
+            return;
+        }
+
         if (bytes.Length > _cache.PageSize) _cache.PrefetchForRead(offset >> _cache.PageShift, (offset + bytes.Length - 1) >> _cache.PageShift);
+        ReadCached(offset, bytes);
+    }
+
+    private void ReadCached(long offset, Span<byte> bytes)
+    {
         while (!bytes.IsEmpty)
         {
             var frame = _cache.Acquire(offset >> _cache.PageShift);
@@ -126,17 +141,35 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     {
         CheckRange(index, destination.Length);
         long offset = index * ElementSize;
-        int done = 0, total = destination.Length * ElementSize;
+        int total = destination.Length * ElementSize;
+        if (_cache.TryDirectSpan(offset, total, out long direct, out int directLength))
+        {
+            int head = (int)(direct - offset);
+            await ReadCachedAsync(offset, destination, 0, head, cancellationToken).ConfigureAwait(false);
+            using (var pin = destination.Pin())
+                await _allocation.ReadNativeAsync(direct, Address(pin, head), directLength, cancellationToken).ConfigureAwait(false);
+            await ReadCachedAsync(direct + directLength, destination, head + directLength, total, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         // A range over several pages: ask for all of them at once, so the misses travel in parallel.
         if (total > _cache.PageSize) _cache.PrefetchForRead(offset >> _cache.PageShift, (offset + total - 1) >> _cache.PageShift);
-        while (done < total)
+        await ReadCachedAsync(offset, destination, 0, total, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Bytes [from, to) of destination (viewed as bytes), from the cache, starting at `offset` in the array.
+    private async ValueTask ReadCachedAsync(long offset, Memory<T> destination, int from, int to, CancellationToken cancellationToken)
+    {
+        while (from < to)
         {
             var frame = await _cache.AcquireAsync(offset >> _cache.PageShift, cancellationToken).ConfigureAwait(false);
-            int n = CopyOut(frame, offset, MemoryMarshal.AsBytes(destination.Span)[done..]);
-            done += n;
+            int n = CopyOut(frame, offset, MemoryMarshal.AsBytes(destination.Span)[from..to]);
+            from += n;
             offset += n;
         }
     }
+
+    private static unsafe nint Address(System.Buffers.MemoryHandle pin, int byteOffset) => (nint)((byte*)pin.Pointer + byteOffset);
 
     /// <summary>Asynchronous <see cref="Write"/>.</summary>
     public ValueTask WriteAsync(long index, ReadOnlyMemory<T> source, CancellationToken cancellationToken = default) =>

@@ -83,6 +83,8 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
         Assert.Contains("power of two", pageSize.Message);
         var cache = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1000 }));
         Assert.Contains("smaller than one page", cache.Message);
+        var direct = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { DirectReadBytes = -1 }));
+        Assert.Contains("DirectReadBytes", direct.Message);
 
         await using var array = await Client.CreateArrayAsync<int>(10_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 4 * 4096 });
         Assert.Throws<ArgumentOutOfRangeException>(() => array[10_000]);

@@ -24,6 +24,7 @@ internal sealed class PageCache : IDisposable
     private readonly Dictionary<long, Task> _writingBack = [];
     private readonly object _lock = new();
     private readonly int _readAhead;
+    private readonly int _directReadBytes;
     private readonly TimeSpan _frameWait;
     private nint _memory;
     private IDisposable? _registration;
@@ -32,8 +33,9 @@ internal sealed class PageCache : IDisposable
     private long _lastRangeEnd = -2;
     private int _sequentialMisses;
 
-    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait)
+    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait, int directReadBytes = 0)
     {
+        _directReadBytes = directReadBytes;
         _frameWait = frameWait;
         _backing = backing;
         PageSize = pageSize;
@@ -53,6 +55,35 @@ internal sealed class PageCache : IDisposable
     public int PageShift { get; }
 
     public int FrameCount => _frames.Length;
+
+    /// <summary>
+    /// For a read of [<paramref name="offset"/>, +<paramref name="length"/>): the span of its whole pages
+    /// when it reaches the direct-read threshold and none of those pages is cached, loading or being
+    /// written back, so the caller may read it straight from remote memory (see
+    /// <c>RemoteArrayOptions.DirectReadBytes</c>). A page that a writer brings in meanwhile is a
+    /// concurrent access: the read sees its old or its new bytes, as with a page read through the cache.
+    /// </summary>
+    public bool TryDirectSpan(long offset, long length, out long spanOffset, out int spanLength)
+    {
+        spanOffset = 0;
+        spanLength = 0;
+        if (_directReadBytes == 0 || length < _directReadBytes) return false;
+        long end = offset + length;
+        long first = (offset + PageSize - 1) >> PageShift;
+        // The allocation's last page may be short: a read to the very end covers it whole.
+        long stop = end == _backing.Length ? LastPage + 1 : end >> PageShift;
+        long spanEnd = Math.Min(stop << PageShift, _backing.Length);
+        if (spanEnd - (first << PageShift) < _directReadBytes) return false;
+        lock (_lock)
+        {
+            for (long page = first; page < stop; page++)
+                if (_table.ContainsKey(page) || _writingBack.ContainsKey(page)) return false;
+        }
+
+        spanOffset = first << PageShift;
+        spanLength = (int)(spanEnd - spanOffset);
+        return true;
+    }
 
     /// <summary>Bytes of the allocation that page <paramref name="page"/> covers (the last page may be short).</summary>
     public int PageLength(long page) => (int)Math.Min(PageSize, _backing.Length - (page << PageShift));
