@@ -124,6 +124,29 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         CheckWritable();
         var bytes = MemoryMarshal.AsBytes(source);
         long offset = index * ElementSize;
+        var direct = _cache.TryBeginDirectWrite(offset, bytes.Length);
+        if (direct is null)
+        {
+            WriteCached(offset, bytes);
+            return;
+        }
+
+        int head = (int)(direct.Offset - offset);
+        try
+        {
+            _allocation.Write(direct.Offset, bytes.Slice(head, direct.Length));
+        }
+        finally
+        {
+            _cache.EndDirectWrite(direct);
+        }
+
+        WriteCached(offset, bytes[..head]);
+        WriteCached(direct.Offset + direct.Length, bytes[(head + direct.Length)..]);
+    }
+
+    private void WriteCached(long offset, ReadOnlySpan<byte> bytes)
+    {
         while (!bytes.IsEmpty)
         {
             long page = offset >> _cache.PageShift;
@@ -187,15 +210,41 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         CheckRange(index, source.Length);
         CheckWritable();
         long offset = index * ElementSize;
-        int done = 0, total = source.Length * ElementSize;
-        while (done < total)
+        int total = source.Length * ElementSize;
+        var direct = _cache.TryBeginDirectWrite(offset, total);
+        if (direct is null)
+        {
+            await WriteCachedAsync(offset, source, 0, total, freshFromByte, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The uncached whole pages straight to the donors, then the partial pages at both ends through the cache.
+        int head = (int)(direct.Offset - offset);
+        try
+        {
+            using var pin = source.Pin();
+            await _allocation.WriteNativeAsync(direct.Offset, Address(pin, head), direct.Length, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.EndDirectWrite(direct);
+        }
+
+        await WriteCachedAsync(offset, source, 0, head, freshFromByte, cancellationToken).ConfigureAwait(false);
+        await WriteCachedAsync(direct.Offset + direct.Length, source, head + direct.Length, total, freshFromByte, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Bytes [from, to) of source (viewed as bytes), through the cache, starting at `offset` in the array.
+    private async ValueTask WriteCachedAsync(long offset, ReadOnlyMemory<T> source, int from, int to, long freshFromByte, CancellationToken cancellationToken)
+    {
+        while (from < to)
         {
             long page = offset >> _cache.PageShift;
-            var frame = CoversPage(offset, total - done, page) || page << _cache.PageShift >= freshFromByte
+            var frame = CoversPage(offset, to - from, page) || page << _cache.PageShift >= freshFromByte
                 ? await _cache.AcquireForOverwriteAsync(page, cancellationToken).ConfigureAwait(false)
                 : await _cache.AcquireAsync(page, cancellationToken).ConfigureAwait(false);
-            int n = CopyIn(frame, offset, MemoryMarshal.AsBytes(source.Span)[done..]);
-            done += n;
+            int n = CopyIn(frame, offset, MemoryMarshal.AsBytes(source.Span)[from..to]);
+            from += n;
             offset += n;
         }
     }

@@ -13,13 +13,14 @@ public sealed class RemoteArrayOptions
     public int ReadAheadPages { get; set; } = 8;
 
     /// <summary>
-    /// A read of at least this many bytes whose pages are none of them cached (nor being loaded or
-    /// written back) goes from the donors straight into the destination, without passing through the
-    /// cache or displacing what it holds: a large scan costs one copy, not two, and leaves the cache to
-    /// the pages that are reused (as O_DIRECT does). Pages of the range that are cached, and the partial
-    /// pages at its ends, still go through the cache. Default 256 KiB; 0 sends every read through the cache.
+    /// A read or write of at least this many bytes none of whose whole pages is cached (nor being loaded
+    /// or written back) moves straight between the caller's buffer and the donors, without passing
+    /// through the cache or displacing what it holds: a large scan costs one copy, not two, and leaves the
+    /// cache to the pages that are reused (as O_DIRECT does). A direct write is in remote memory when it
+    /// completes; misses on its pages wait for it. Cached pages of the range, and the partial pages at its
+    /// ends, still go through the cache. Default 256 KiB; 0 sends everything through the cache.
     /// </summary>
-    public int DirectReadBytes { get; set; } = 256 << 10;
+    public int DirectTransferBytes { get; set; } = 256 << 10;
 
     /// <summary>Donors to stripe over (0: the manager decides).</summary>
     public int StripeCount { get; set; }
@@ -49,6 +50,6 @@ public sealed class RemoteArrayOptions
         if (CacheBytes / PageSize > int.MaxValue)
             throw new ArgumentException("CacheBytes holds too many pages; use larger pages.", nameof(CacheBytes));
         if (ReadAheadPages < 0) throw new ArgumentException("ReadAheadPages must not be negative.", nameof(ReadAheadPages));
-        if (DirectReadBytes < 0) throw new ArgumentException("DirectReadBytes must not be negative.", nameof(DirectReadBytes));
+        if (DirectTransferBytes < 0) throw new ArgumentException("DirectTransferBytes must not be negative.", nameof(DirectTransferBytes));
     }
 }

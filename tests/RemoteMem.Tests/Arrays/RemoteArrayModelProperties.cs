@@ -42,7 +42,7 @@ public static class ArrayStepGenerators
 /// <summary>
 /// <see cref="RemoteArray{T}"/> under random reads, writes, element sets, pins, prefetches and flushes,
 /// with a cache of four 4 KiB pages over an array of ten pages, so eviction and write-back happen all
-/// the time, and reads of two or more uncached whole pages go straight to the donors (DirectReadBytes)
+/// the time, and reads of two or more uncached whole pages go straight to the donors (DirectTransferBytes)
 /// next to dirty cached ones: it always equals a local array, and after a flush the remote bytes equal it too.
 /// </summary>
 public sealed class RemoteArrayModelProperties() : ClusterTest(donors: 2, donorBytes: 16L << 20)
@@ -55,7 +55,7 @@ public sealed class RemoteArrayModelProperties() : ClusterTest(donors: 2, donorB
     {
         await using var array = await Client.CreateArrayAsync<int>(Length, new RemoteArrayOptions
         {
-            PageSize = 4096, CacheBytes = 4 * 4096, ReadAheadPages = 2, StripeCount = 2, StripeSize = 4096, DirectReadBytes = 2 * 4096,
+            PageSize = 4096, CacheBytes = 4 * 4096, ReadAheadPages = 2, StripeCount = 2, StripeSize = 4096, DirectTransferBytes = 2 * 4096,
         });
         var model = new int[Length];
         foreach (var step in steps)

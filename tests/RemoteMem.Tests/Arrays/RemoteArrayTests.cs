@@ -8,11 +8,16 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
 {
     private static long Expected(long index) => index * 2654435761L ^ 0x5DEECE66DL;
 
-    [Fact]
-    public async Task Concurrent_writers_on_disjoint_ranges_and_readers_on_overlapping_ones_agree_with_the_sequential_model()
+    [Theory]
+    [InlineData(0)] // every transfer through the cache
+    [InlineData(4096)] // whole uncached pages straight to and from the donors, next to cached ones
+    public async Task Concurrent_writers_on_disjoint_ranges_and_readers_on_overlapping_ones_agree_with_the_sequential_model(int directTransferBytes)
     {
         const int length = 200_000; // 1.6 MB of longs through a 32 KiB cache
-        await using var array = await Client.CreateArrayAsync<long>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 8 * 4096, StripeCount = 2, StripeSize = 8192 });
+        await using var array = await Client.CreateArrayAsync<long>(length, new RemoteArrayOptions
+        {
+            PageSize = 4096, CacheBytes = 8 * 4096, StripeCount = 2, StripeSize = 8192, DirectTransferBytes = directTransferBytes,
+        });
         using var writersDone = new CancellationTokenSource();
 
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
@@ -75,6 +80,41 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
     }
 
     [Fact]
+    public async Task Pages_read_while_a_direct_write_is_in_flight_are_not_left_stale_in_the_cache()
+    {
+        const int length = 1 << 20; // 4 MiB of ints: 1,024 pages of 4 KiB, all of which the cache can hold
+        await using var array = await Client.CreateArrayAsync<int>(length, new RemoteArrayOptions
+        {
+            PageSize = 4096, CacheBytes = length * 4L, DirectTransferBytes = 4096, StripeCount = 2, StripeSize = 64 << 10,
+        });
+        var data = new int[length];
+        var back = new int[length];
+        for (int round = 1; round <= 8; round++)
+        {
+            await array.RefreshAsync(0, length); // nothing cached: the write goes straight to the donors
+            Array.Fill(data, round);
+            var write = array.WriteAsync(0, data).AsTask(); // marks its pages before it first waits
+            using var stop = new CancellationTokenSource();
+            // Misses while the write is in flight must wait for it, not cache the bytes it replaces.
+            var reader = Task.Run(() =>
+            {
+                var random = new Random(round);
+                while (!stop.IsCancellationRequested)
+                {
+                    int value = array[random.Next(length)];
+                    Assert.True(value == round || value == round - 1, $"read {value} in round {round}");
+                }
+            });
+            await write;
+            await Task.Delay(5);
+            stop.Cancel();
+            await reader;
+            await array.ReadAsync(0, back);
+            Assert.True(back.AsSpan().SequenceEqual(data), $"round {round}: element {back.AsSpan().IndexOfAnyExcept(round)} holds {back.FirstOrDefault(v => v != round)}");
+        }
+    }
+
+    [Fact]
     public async Task Bad_arguments_fail_at_the_call_with_clear_exceptions()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.CreateArrayAsync<int>(0));
@@ -83,8 +123,8 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
         Assert.Contains("power of two", pageSize.Message);
         var cache = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1000 }));
         Assert.Contains("smaller than one page", cache.Message);
-        var direct = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { DirectReadBytes = -1 }));
-        Assert.Contains("DirectReadBytes", direct.Message);
+        var direct = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { DirectTransferBytes = -1 }));
+        Assert.Contains("DirectTransferBytes", direct.Message);
 
         await using var array = await Client.CreateArrayAsync<int>(10_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 4 * 4096 });
         Assert.Throws<ArgumentOutOfRangeException>(() => array[10_000]);

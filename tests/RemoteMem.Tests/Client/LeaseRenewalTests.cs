@@ -4,6 +4,8 @@ using RemoteMem.Tests.Infrastructure;
 namespace RemoteMem.Tests.Client;
 
 /// <summary>Leases with a short lifetime are renewed in the background while I/O keeps running: capabilities change under load and nothing fails.</summary>
+/// <remarks>Alone: a one-second lease misses its renewal when other tests' blocking callers hold the thread pool's few threads.</remarks>
+[Collection(Isolated.Name)]
 public sealed class LeaseRenewalTests
 {
     [Fact]

@@ -11,8 +11,9 @@ namespace RemoteMem.Tests.Transport;
 /// <summary>
 /// The client's data connection against a real donor (thread-per-connection): sizes on both sides of
 /// the direct-copy threshold and of the buffers, blocking and async callers at once, vector requests,
-/// and a peer that answers what was never asked.
+/// and a peer that answers what was never asked. Alone: its blocking callers hold pool threads.
 /// </summary>
+[Collection(Isolated.Name)]
 public sealed class DataConnectionTests
 {
     private static readonly int[] Sizes = [1, 100, 4096, (16 << 10) - 1, 16 << 10, (64 << 10) + 1, 1 << 20, 4 << 20];

@@ -24,7 +24,7 @@ internal sealed class PageCache : IDisposable
     private readonly Dictionary<long, Task> _writingBack = [];
     private readonly object _lock = new();
     private readonly int _readAhead;
-    private readonly int _directReadBytes;
+    private readonly int _directTransferBytes;
     private readonly TimeSpan _frameWait;
     private nint _memory;
     private IDisposable? _registration;
@@ -33,9 +33,9 @@ internal sealed class PageCache : IDisposable
     private long _lastRangeEnd = -2;
     private int _sequentialMisses;
 
-    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait, int directReadBytes = 0)
+    public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait, int directTransferBytes = 0)
     {
-        _directReadBytes = directReadBytes;
+        _directTransferBytes = directTransferBytes;
         _frameWait = frameWait;
         _backing = backing;
         PageSize = pageSize;
@@ -58,30 +58,71 @@ internal sealed class PageCache : IDisposable
 
     /// <summary>
     /// For a read of [<paramref name="offset"/>, +<paramref name="length"/>): the span of its whole pages
-    /// when it reaches the direct-read threshold and none of those pages is cached, loading or being
+    /// when it reaches the direct-transfer threshold and none of those pages is cached, loading or being
     /// written back, so the caller may read it straight from remote memory (see
-    /// <c>RemoteArrayOptions.DirectReadBytes</c>). A page that a writer brings in meanwhile is a
+    /// <c>RemoteArrayOptions.DirectTransferBytes</c>). A page that a writer brings in meanwhile is a
     /// concurrent access: the read sees its old or its new bytes, as with a page read through the cache.
     /// </summary>
     public bool TryDirectSpan(long offset, long length, out long spanOffset, out int spanLength)
     {
-        spanOffset = 0;
-        spanLength = 0;
-        if (_directReadBytes == 0 || length < _directReadBytes) return false;
-        long end = offset + length;
-        long first = (offset + PageSize - 1) >> PageShift;
-        // The allocation's last page may be short: a read to the very end covers it whole.
-        long stop = end == _backing.Length ? LastPage + 1 : end >> PageShift;
-        long spanEnd = Math.Min(stop << PageShift, _backing.Length);
-        if (spanEnd - (first << PageShift) < _directReadBytes) return false;
+        if (!WholePages(offset, length, out long first, out long stop, out spanOffset, out spanLength)) return false;
+        lock (_lock) return NoneMapped(first, stop);
+    }
+
+    /// <summary>A direct write in progress: its whole pages, which misses wait for as for a write-back.</summary>
+    public sealed record DirectWrite(long FirstPage, long StopPage, long Offset, int Length, TaskCompletionSource Done);
+
+    /// <summary>
+    /// For a write of [<paramref name="offset"/>, +<paramref name="length"/>): as <see cref="TryDirectSpan"/>,
+    /// and the span's pages are marked as being written, so that until <see cref="EndDirectWrite"/> a miss
+    /// on them waits (as for a write-back) rather than load bytes the write is replacing.
+    /// </summary>
+    public DirectWrite? TryBeginDirectWrite(long offset, long length)
+    {
+        if (!WholePages(offset, length, out long first, out long stop, out long spanOffset, out int spanLength)) return null;
+        var write = new DirectWrite(first, stop, spanOffset, spanLength, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (_lock)
         {
-            for (long page = first; page < stop; page++)
-                if (_table.ContainsKey(page) || _writingBack.ContainsKey(page)) return false;
+            if (!NoneMapped(first, stop)) return null;
+            for (long page = first; page < stop; page++) _writingBack[page] = write.Done.Task;
         }
 
+        return write;
+    }
+
+    /// <summary>Ends a direct write (done or failed): its pages may be loaded again.</summary>
+    public void EndDirectWrite(DirectWrite write)
+    {
+        lock (_lock)
+        {
+            for (long page = write.FirstPage; page < write.StopPage; page++) _writingBack.Remove(page);
+        }
+
+        write.Done.SetResult();
+    }
+
+    // The whole pages [first, stop) of a transfer, and the bytes they span, if they reach the threshold.
+    private bool WholePages(long offset, long length, out long first, out long stop, out long spanOffset, out int spanLength)
+    {
+        first = stop = spanOffset = 0;
+        spanLength = 0;
+        if (_directTransferBytes == 0 || length < _directTransferBytes) return false;
+        long end = offset + length;
+        first = (offset + PageSize - 1) >> PageShift;
+        // The allocation's last page may be short: a transfer to the very end covers it whole.
+        stop = end == _backing.Length ? LastPage + 1 : end >> PageShift;
+        long spanEnd = Math.Min(stop << PageShift, _backing.Length);
         spanOffset = first << PageShift;
+        if (spanEnd - spanOffset < _directTransferBytes) return false;
         spanLength = (int)(spanEnd - spanOffset);
+        return true;
+    }
+
+    // Under the lock: no page of [first, stop) is cached, loading, or being written back.
+    private bool NoneMapped(long first, long stop)
+    {
+        for (long page = first; page < stop; page++)
+            if (_table.ContainsKey(page) || _writingBack.ContainsKey(page)) return false;
         return true;
     }
 
