@@ -18,9 +18,8 @@ namespace RemoteMem.Transport;
 public sealed class FrameClient : IAsyncDisposable
 {
     private readonly SocketPipe _pipe;
-    private readonly PendingRequest[] _slots;
-    private readonly Stack<int> _free;
-    private readonly SemaphoreSlim _slotsAvailable;
+    private readonly RequestSlots _slots;
+    private readonly Closure _closure;
     private readonly Channel<PendingRequest> _sendQueue;
     private readonly TransportOptions _options;
     private readonly ILogger _logger;
@@ -28,26 +27,17 @@ public sealed class FrameClient : IAsyncDisposable
     private readonly Task _receiveLoop;
     private readonly Timer _deadlineTimer;
     private readonly long _timeoutTicks;
-    private Exception? _closedReason;
-    private int _closed;
 
     private FrameClient(SocketPipe pipe, string endpoint, Handshake.Agreement agreement, TransportOptions options, ILogger logger)
     {
+        _closure = new Closure(endpoint);
         _pipe = pipe;
         Endpoint = endpoint;
         Version = agreement.Version;
         MaxFrameSize = agreement.MaxFrameSize;
         _options = options;
         _logger = logger;
-        _slots = new PendingRequest[options.MaxInFlight];
-        _free = new Stack<int>(options.MaxInFlight);
-        for (int i = options.MaxInFlight - 1; i >= 0; i--)
-        {
-            _slots[i] = new PendingRequest(i);
-            _free.Push(i);
-        }
-
-        _slotsAvailable = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        _slots = new RequestSlots(options.MaxInFlight);
         _sendQueue = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
         _timeoutTicks = (long)options.RequestTimeout.TotalMilliseconds;
         _sendLoop = SendLoopAsync();
@@ -65,7 +55,7 @@ public sealed class FrameClient : IAsyncDisposable
     /// <summary>The largest frame both sides accept.</summary>
     public int MaxFrameSize { get; }
 
-    public bool IsConnected => Volatile.Read(ref _closed) == 0;
+    public bool IsConnected => !_closure.IsClosed;
 
     /// <summary>Raised on a thread-pool thread for each unsolicited event frame (e.g. lease lost).</summary>
     public event Action<FrameHeader, byte[]>? EventReceived;
@@ -122,20 +112,15 @@ public sealed class FrameClient : IAsyncDisposable
         }
         finally
         {
-            Release(slot);
+            _slots.Release(slot);
         }
     }
 
     private async ValueTask<PendingRequest> AcquireAsync(CancellationToken cancellationToken)
     {
-        ThrowIfClosed();
-        await _slotsAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return TakeSlot();
-    }
-
-    private PendingRequest TakeSlot()
-    {
-        lock (_free) return _slots[_free.Pop()];
+        _closure.ThrowIfClosed();
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return _slots.Take();
     }
 
     private void Submit(PendingRequest slot)
@@ -143,14 +128,7 @@ public sealed class FrameClient : IAsyncDisposable
         ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
         slot.Arm(id, synchronous: false, Environment.TickCount64 + _timeoutTicks);
         _sendQueue.Writer.TryWrite(slot);
-        if (Volatile.Read(ref _closed) != 0) slot.TryFail(ClosedError());
-    }
-
-    private void Release(PendingRequest slot)
-    {
-        slot.Reset();
-        lock (_free) _free.Push(slot.Index);
-        _slotsAvailable.Release();
+        if (_closure.IsClosed) slot.TryFail(_closure.Error);
     }
 
     private async Task SendLoopAsync()
@@ -237,12 +215,10 @@ public sealed class FrameClient : IAsyncDisposable
             return;
         }
 
-        int index = (int)(uint)header.RequestId;
-        if (!header.IsResponse || index >= _slots.Length || _slots[index].RequestId != header.RequestId
-            || !_slots[index].TryTransition(PendingRequest.Pending, PendingRequest.Delivering))
+        var slot = header.IsResponse ? _slots.Find(header.RequestId) : null;
+        if (slot is null || !slot.TryTransition(PendingRequest.Pending, PendingRequest.Delivering))
             throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered request {header.RequestId:x}, which is not pending.");
 
-        var slot = _slots[index];
         if (header.Status != ErrorCode.Ok)
         {
             slot.CompleteDelivery(new WireException(header.Status, ErrorPayload.Decode(header.Status, payload.ToArray())));
@@ -255,39 +231,18 @@ public sealed class FrameClient : IAsyncDisposable
 
     private void CheckDeadlines()
     {
-        if (Volatile.Read(ref _closed) != 0) return;
-        long now = Environment.TickCount64;
-        foreach (var slot in _slots)
-        {
-            int state = slot.State;
-            if ((state == PendingRequest.Pending || state == PendingRequest.Sending) && now > slot.DeadlineTicks)
-            {
-                Log.RequestTimedOut(_logger, Endpoint, slot.Opcode, _options.RequestTimeout.TotalSeconds);
-                // The answer may still arrive and would land in memory the caller has reused: the
-                // connection must go, and with it every request on it.
-                Close(new ConnectionFailedException(Endpoint, $"{slot.Opcode} request not answered within {_options.RequestTimeout.TotalSeconds:0.#} s"));
-                return;
-            }
-        }
+        if (!_closure.IsClosed && _slots.CheckDeadlines(Endpoint, _options.RequestTimeout, _logger) is { } late) Close(late);
     }
 
     private void Close(Exception reason)
     {
-        if (Interlocked.CompareExchange(ref _closedReason, reason, null) is not null) return;
-        Volatile.Write(ref _closed, 1);
+        if (!_closure.TryClose(reason)) return;
         _deadlineTimer.Dispose();
         _sendQueue.Writer.TryComplete();
         _pipe.Abort();
-        foreach (var slot in _slots) slot.TryFail(reason);
+        _slots.FailAll(reason);
         while (_sendQueue.Reader.TryRead(out var queued)) queued.TryFail(reason);
         try { Closed?.Invoke(reason); } catch (Exception ex) { Log.CloseHandlerFailed(_logger, Endpoint, ex); }
-    }
-
-    private Exception ClosedError() => _closedReason ?? new ConnectionFailedException(Endpoint, "the connection is closed");
-
-    private void ThrowIfClosed()
-    {
-        if (Volatile.Read(ref _closed) != 0) throw ClosedError();
     }
 
     public async ValueTask DisposeAsync()
@@ -295,6 +250,6 @@ public sealed class FrameClient : IAsyncDisposable
         Close(new ConnectionFailedException(Endpoint, "the connection was closed by this process"));
         await _pipe.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(_sendLoop, _receiveLoop).ConfigureAwait(false);
-        _slotsAvailable.Dispose();
+        _slots.Dispose();
     }
 }

@@ -33,9 +33,8 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
 
     private readonly FrameSocket _frames;
     private readonly Socket _socket;
-    private readonly PendingRequest[] _slots;
-    private readonly Stack<int> _free;
-    private readonly SemaphoreSlim _slotsAvailable;
+    private readonly RequestSlots _slots;
+    private readonly Closure _closure;
     private readonly TransportOptions _options;
     private readonly ILogger _logger;
     private readonly byte[] _send = new byte[64 << 10];
@@ -48,11 +47,10 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     private int _sendScheduled;
     private int _outstanding;
     private int _start, _end;
-    private Exception? _closedReason;
-    private int _closed;
 
     private DataConnection(FrameSocket frames, string endpoint, TransportOptions options, ILogger logger)
     {
+        _closure = new Closure(endpoint);
         _frames = frames;
         _socket = frames.DetachSocket();
         Endpoint = endpoint;
@@ -60,15 +58,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         MaxFrameSize = frames.MaxFrameSize;
         _options = options;
         _logger = logger;
-        _slots = new PendingRequest[options.MaxInFlight];
-        _free = new Stack<int>(options.MaxInFlight);
-        for (int i = options.MaxInFlight - 1; i >= 0; i--)
-        {
-            _slots[i] = new PendingRequest(i);
-            _free.Push(i);
-        }
-
-        _slotsAvailable = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        _slots = new RequestSlots(options.MaxInFlight);
         _timeoutTicks = (long)options.RequestTimeout.TotalMilliseconds;
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"remotemem data {endpoint}" };
         _receiver.Start();
@@ -85,7 +75,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     /// <summary>Largest data payload of one request or answer (frame size less header and request prefix).</summary>
     public int MaxDataPerRequest => MaxFrameSize - FrameHeader.Size - DataRequest.MaxPrefixSize;
 
-    public bool IsConnected => Volatile.Read(ref _closed) == 0;
+    public bool IsConnected => !_closure.IsClosed;
 
     /// <summary>Connects and authenticates as a client (the handshake of <see cref="FrameSocket"/>).</summary>
     public static async Task<DataConnection> ConnectAsync(string endpoint, ClusterSecret secret, TransportOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -104,9 +94,9 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     public async ValueTask ExecuteAsync(Opcode opcode, Capability capability, ReadOnlyMemory<IoOp> ops, CancellationToken cancellationToken = default)
     {
         ValidateData(opcode, ops.Span);
-        ThrowIfClosed();
-        await _slotsAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var slot = TakeSlot();
+        _closure.ThrowIfClosed();
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var slot = _slots.Take();
         try
         {
             FillData(slot, opcode, capability, ops.Span);
@@ -115,7 +105,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         }
         finally
         {
-            Release(slot);
+            _slots.Release(slot);
         }
     }
 
@@ -123,10 +113,10 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     public void Execute(Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
     {
         ValidateData(opcode, ops);
-        ThrowIfClosed();
-        if (!_slotsAvailable.Wait(_options.RequestTimeout))
+        _closure.ThrowIfClosed();
+        if (!_slots.Wait(_options.RequestTimeout))
             throw new ConnectionFailedException(Endpoint, $"no request slot became free within {_options.RequestTimeout.TotalSeconds:0.#} s");
-        var slot = TakeSlot();
+        var slot = _slots.Take();
         try
         {
             FillData(slot, opcode, capability, ops);
@@ -135,7 +125,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         }
         finally
         {
-            Release(slot);
+            _slots.Release(slot);
         }
     }
 
@@ -174,18 +164,6 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         slot.PrefixLength = DataRequest.WritePrefix(slot.Prefix, opcode, capability, ranges);
     }
 
-    private PendingRequest TakeSlot()
-    {
-        lock (_free) return _slots[_free.Pop()];
-    }
-
-    private void Release(PendingRequest slot)
-    {
-        slot.Reset();
-        lock (_free) _free.Push(slot.Index);
-        _slotsAvailable.Release();
-    }
-
     // ---- Sending: the caller writes its own request, and any queued behind it, in one batch. ----
 
     private void Submit(PendingRequest slot, bool synchronous)
@@ -193,11 +171,11 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
         slot.Arm(id, synchronous, Environment.TickCount64 + _timeoutTicks);
         int depth = Interlocked.Increment(ref _outstanding);
-        // A closed connection fails slots only after setting _closed, so a slot pushed here is never
+        // A closing connection fails slots only after it is marked closed, so a slot pushed here is never
         // one that a failed caller already released and reused.
-        if (Volatile.Read(ref _closed) != 0)
+        if (_closure.IsClosed)
         {
-            slot.TryFail(ClosedError());
+            slot.TryFail(_closure.Error);
             return;
         }
 
@@ -214,7 +192,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         // itself: it may be a pool thread, and a pool full of blocked callers would never send.
         if (synchronous || depth <= DirectSendDepth) SendQueued();
         else if (Interlocked.Exchange(ref _sendScheduled, 1) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        if (Volatile.Read(ref _closed) != 0) slot.TryFail(ClosedError());
+        if (_closure.IsClosed) slot.TryFail(_closure.Error);
     }
 
     void IThreadPoolWorkItem.Execute()
@@ -348,9 +326,8 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
             return;
         }
 
-        int index = (int)(uint)header.RequestId;
-        var slot = index < _slots.Length ? _slots[index] : null;
-        if (!header.IsResponse || slot is null || slot.RequestId != header.RequestId)
+        var slot = header.IsResponse ? _slots.Find(header.RequestId) : null;
+        if (slot is null)
             throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered request {header.RequestId:x}, which is not pending.");
         // The answer can overtake the sender's last step (Sending -> Pending): wait that step out.
         var spinner = new SpinWait();
@@ -480,37 +457,16 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
 
     private void CheckDeadlines()
     {
-        if (Volatile.Read(ref _closed) != 0) return;
-        long now = Environment.TickCount64;
-        foreach (var slot in _slots)
-        {
-            int state = slot.State;
-            if ((state == PendingRequest.Pending || state == PendingRequest.Sending) && now > slot.DeadlineTicks)
-            {
-                Log.RequestTimedOut(_logger, Endpoint, slot.Opcode, _options.RequestTimeout.TotalSeconds);
-                // The answer may still arrive and would land in memory the caller has reused: the
-                // connection must go, and with it every request on it.
-                Close(new ConnectionFailedException(Endpoint, $"{slot.Opcode} request not answered within {_options.RequestTimeout.TotalSeconds:0.#} s"));
-                return;
-            }
-        }
+        if (!_closure.IsClosed && _slots.CheckDeadlines(Endpoint, _options.RequestTimeout, _logger) is { } late) Close(late);
     }
 
     private void Close(Exception reason)
     {
-        if (Interlocked.CompareExchange(ref _closedReason, reason, null) is not null) return;
-        Volatile.Write(ref _closed, 1);
+        if (!_closure.TryClose(reason)) return;
         _deadlineTimer.Dispose();
         _frames.Dispose();
-        // The receive thread may be delivering into a slot (Delivering): TryFail leaves that one to it.
-        foreach (var slot in _slots) slot.TryFail(reason);
-    }
-
-    private Exception ClosedError() => _closedReason ?? new ConnectionFailedException(Endpoint, "the connection is closed");
-
-    private void ThrowIfClosed()
-    {
-        if (Volatile.Read(ref _closed) != 0) throw ClosedError();
+        // The receive thread may be delivering into a slot (Delivering): that one is left to it.
+        _slots.FailAll(reason);
     }
 
     public void Dispose()

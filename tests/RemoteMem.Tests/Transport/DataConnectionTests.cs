@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using RemoteMem.Client;
 using RemoteMem.Tests.Infrastructure;
 using RemoteMem.Transport;
@@ -75,10 +73,8 @@ public sealed class DataConnectionTests
     public async Task An_answer_to_a_request_never_made_fails_every_request_on_the_connection()
     {
         var secret = ClusterSecret.Generate(out _);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(4);
-        var endpoint = $"127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}";
+        using var listener = new LoopbackListener();
+        var endpoint = listener.Endpoint;
         var server = Task.Run(() =>
         {
             using var peer = FrameSocket.Accept(listener.Accept(), secret, WireLimits.DefaultMaxFrameSize, TimeSpan.FromSeconds(10));

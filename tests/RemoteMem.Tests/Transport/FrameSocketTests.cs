@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using RemoteMem.Tests.Infrastructure;
 using RemoteMem.Transport;
 using RemoteMem.Wire;
 
@@ -12,10 +11,8 @@ public sealed class FrameSocketTests
     public async Task Authenticated_peers_exchange_frames_and_a_wrong_key_is_refused()
     {
         var key = ClusterSecret.Generate(out _);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(4);
-        var endpoint = $"127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}";
+        using var listener = new LoopbackListener();
+        var endpoint = listener.Endpoint;
 
         var server = Task.Run(() =>
         {
