@@ -13,10 +13,10 @@ namespace RemoteMem.Transport.Internal;
 /// <para>
 /// Why not <see cref="FrameClient"/>'s pipelines: each thread hand-off (send queue to send loop,
 /// socket to pipe to receive loop) is a wake-up costing 5-25 µs on a small node, and each pipe is a
-/// copy. Here a caller sends its own request (a caller that finds another one sending queues its
-/// request, and that sender writes it in the same batch), and one receive thread reads answers, large
-/// read payloads straight into the caller's memory (the page cache), so a round trip is two wake-ups
-/// and a read crosses one copy, the kernel's.
+/// copy. Here a caller alone on the connection sends its own request (with others in flight, callers
+/// queue theirs and one pool thread sends the queue in one batch), and one receive thread reads
+/// answers, large read payloads straight into the caller's memory (the page cache), so a round trip
+/// is two wake-ups and a read crosses one copy, the kernel's.
 /// </para>
 /// When the connection fails, every request on it fails with <see cref="ConnectionFailedException"/>
 /// and <see cref="IsConnected"/> turns false; the transport then makes a new one.
