@@ -196,6 +196,7 @@ internal sealed class PageCache : IDisposable
     {
         lastPage = Math.Min(lastPage, firstPage + FrameCount / 2 - 1);
         var run = new List<(Frame Frame, long Page, TaskCompletionSource Load)>();
+        List<(Frame Frame, long Evicted, long Page, TaskCompletionSource Load)>? writeBackFirst = null;
         lock (_lock)
         {
             for (long page = firstPage; page <= lastPage; page++)
@@ -203,11 +204,13 @@ internal sealed class PageCache : IDisposable
                 if (_table.ContainsKey(page) || _writingBack.ContainsKey(page)) continue;
                 var frame = Claim(page, out long evicted, out var load);
                 if (frame is null) break; // every frame busy: a hint gives up rather than wait
-                if (evicted >= 0 && frame.Dirty) _ = LoadAndReleaseAsync(frame, evicted, page, load!); // its old page goes back first
+                if (evicted >= 0 && frame.Dirty) (writeBackFirst ??= []).Add((frame, evicted, page, load!)); // its old page goes back first
                 else run.Add((frame, page, load!));
             }
         }
 
+        // The I/O starts outside the lock (a send may block).
+        foreach (var (frame, evicted, page, load) in writeBackFirst ?? []) _ = LoadAndReleaseAsync(frame, evicted, page, load);
         if (run.Count == 1) _ = LoadAndReleaseAsync(run[0].Frame, Frame.Free, run[0].Page, run[0].Load);
         else if (run.Count > 1) _ = LoadRunAsync(run);
     }
