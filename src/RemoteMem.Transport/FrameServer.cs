@@ -189,10 +189,10 @@ public sealed class FrameServer : IAsyncDisposable
             }
 
             var agreement = new Handshake.Agreement(frames.Version, frames.MaxFrameSize, frames.PeerRole);
-            frames.DetachSocket();
-            var output = new SocketConnectionOutput(threaded.Socket);
+            var (socket, received) = frames.Detach();
+            var output = new SocketConnectionOutput(socket);
             connection = new FrameConnection(id, output, remote, agreement);
-            ReceiveAndHandle(connection, threaded.Socket, output);
+            ReceiveAndHandle(connection, socket, received, output);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
@@ -208,16 +208,12 @@ public sealed class FrameServer : IAsyncDisposable
         }
     }
 
-    private void ReceiveAndHandle(FrameConnection connection, Socket socket, SocketConnectionOutput output)
+    private void ReceiveAndHandle(FrameConnection connection, Socket socket, ReceiveBuffer received, SocketConnectionOutput output)
     {
-        var buffer = new byte[64 << 10];
-        int start = 0, end = 0;
-        while (!_stopping.IsCancellationRequested)
+        // What the handshake read past its own frames comes first; then each receive's whole frames.
+        while (true)
         {
-            int received = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
-            if (received == 0) return;
-            end += received;
-            var frames = new ReadOnlySequence<byte>(buffer, start, end - start);
+            var frames = received.Sequence;
             bool fatal;
             lock (output.Lock)
             {
@@ -226,21 +222,11 @@ public sealed class FrameServer : IAsyncDisposable
             }
 
             if (fatal) return;
-            start = end - (int)frames.Length;
-            if (start == end)
-            {
-                start = end = 0;
-                continue;
-            }
-
-            // Part of a frame is left: make room for all of it (HandleFrames has checked its length).
-            int needed = end - start < FrameHeader.Size ? FrameHeader.Size : FrameHeader.Size + BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start));
-            if (buffer.Length - start >= needed && end < buffer.Length) continue;
-            var target = needed > buffer.Length ? new byte[Math.Max(needed, Math.Min(2 * buffer.Length, connection.MaxFrameSize))] : buffer;
-            Buffer.BlockCopy(buffer, start, target, 0, end - start);
-            buffer = target;
-            end -= start;
-            start = 0;
+            received.Consume(received.Count - (int)frames.Length);
+            // Part of a frame may be left: make room for all of it (HandleFrames has checked its length).
+            int needed = received.Count < FrameHeader.Size ? FrameHeader.Size : FrameHeader.Size + BinaryPrimitives.ReadInt32LittleEndian(received.Span);
+            received.Reserve(needed, connection.MaxFrameSize);
+            if (_stopping.IsCancellationRequested || received.ReceiveFrom(socket) == 0) return;
         }
     }
 

@@ -14,9 +14,8 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
 {
     private readonly Socket _socket;
     private readonly object _sendLock = new();
-    private byte[] _receive;
+    private readonly ReceiveBuffer _receive = new(Math.Max(64 << 10, WireLimits.MinMaxFrameSize));
     private byte[] _send = new byte[64 << 10];
-    private int _start, _end;
     private int _disposed;
 
     private FrameSocket(Socket socket, int maxFrameSize)
@@ -24,7 +23,6 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         _socket = socket;
         _socket.NoDelay = true;
         MaxFrameSize = maxFrameSize;
-        _receive = new byte[Math.Max(64 << 10, WireLimits.MinMaxFrameSize)];
     }
 
     /// <summary>The largest frame both sides accept (agreed in the handshake).</summary>
@@ -36,7 +34,7 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
     public PeerRole PeerRole { get; private set; }
 
     /// <summary>True when a frame (or part of one) is waiting: buffered here or in the kernel. Cheap enough to spin on.</summary>
-    public bool HasData => _end > _start || _socket.Available > 0;
+    public bool HasData => _receive.Count > 0 || _socket.Available > 0;
 
     /// <summary>Connects and authenticates as <paramref name="role"/> with <paramref name="secret"/>.</summary>
     public static async Task<FrameSocket> ConnectAsync(string endpoint, ClusterSecret secret, PeerRole role, TransportOptions options, CancellationToken cancellationToken = default)
@@ -129,46 +127,28 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
         header = default;
         payload = default;
         if (!Fill(FrameHeader.Size)) return false;
-        if (!FrameHeader.TryRead(_receive.AsSpan(_start, FrameHeader.Size), out header, out var error))
+        if (!FrameHeader.TryRead(_receive.Span, out header, out var error))
             throw new WireException(error, "Not a RemoteMem frame (bad magic); closing the connection.");
         if (header.PayloadLength > maxFrameSize - FrameHeader.Size)
             throw new WireException(ErrorCode.FrameTooLarge, $"Frame of {header.PayloadLength} bytes exceeds the agreed maximum of {maxFrameSize}; closing the connection.");
         int total = FrameHeader.Size + header.PayloadLength;
         if (!Fill(total)) return false;
-        payload = _receive.AsSpan(_start + FrameHeader.Size, header.PayloadLength);
-        _start += total;
+        payload = _receive.Span.Slice(FrameHeader.Size, header.PayloadLength);
+        _receive.Consume(total);
         return true;
     }
 
-    // Makes at least `count` bytes available from _start, compacting and receiving as needed.
+    // Makes at least `count` bytes available; false when the peer closed (or the socket was disposed).
     private bool Fill(int count)
     {
-        // The buffer grows to the largest frame that arrives (up to the agreed maximum), not to the maximum at once.
-        if (count > _receive.Length) Array.Resize(ref _receive, Math.Max(count, Math.Min(2 * _receive.Length, MaxFrameSize)));
-        while (_end - _start < count)
+        try
         {
-            if (_start > 0 && _receive.Length - _start < count)
-            {
-                Buffer.BlockCopy(_receive, _start, _receive, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-
-            int received;
-            try
-            {
-                received = _socket.Receive(_receive, _end, _receive.Length - _end, SocketFlags.None);
-            }
-            catch (ObjectDisposedException)
-            {
-                return false;
-            }
-
-            if (received == 0) return false;
-            _end += received;
+            return _receive.Fill(_socket, count, MaxFrameSize);
         }
-
-        return true;
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Sends one frame whose payload is <paramref name="prefix"/> then <paramref name="body"/>; thread-safe.</summary>
@@ -207,15 +187,14 @@ public sealed class FrameSocket : IDisposable, IFrameChannel
     }
 
     /// <summary>
-    /// Hands the connected, authenticated socket to a connection that frames it itself (the client's
-    /// <see cref="Internal.DataConnection"/>); this object keeps only the right to close it.
+    /// Hands the connected, authenticated socket, with whatever has been received past the handshake, to
+    /// a connection that frames it itself (the client's <see cref="Internal.DataConnection"/>, a donor's
+    /// connection thread); this object keeps only the right to close it.
     /// </summary>
-    internal Socket DetachSocket()
+    internal (Socket Socket, ReceiveBuffer Received) Detach()
     {
-        if (_end != _start) throw new InvalidOperationException("Bytes arrived after the handshake, before the first request.");
-        _receive = [];
         _send = [];
-        return _socket;
+        return (_socket, _receive);
     }
 
     /// <summary>Closes the connection; a thread blocked in <see cref="ReadFrame"/> returns false.</summary>

@@ -38,7 +38,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     private readonly TransportOptions _options;
     private readonly ILogger _logger;
     private readonly byte[] _send = new byte[64 << 10];
-    private readonly byte[] _receive = new byte[64 << 10];
+    private readonly ReceiveBuffer _received;
     private readonly Thread _receiver;
     private readonly Timer _deadlineTimer;
     private readonly long _timeoutTicks;
@@ -46,13 +46,12 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     private int _sending;
     private int _sendScheduled;
     private int _outstanding;
-    private int _start, _end;
 
     private DataConnection(FrameSocket frames, string endpoint, TransportOptions options, ILogger logger)
     {
         _closure = new Closure(endpoint);
         _frames = frames;
-        _socket = frames.DetachSocket();
+        (_socket, _received) = frames.Detach();
         Endpoint = endpoint;
         Version = frames.Version;
         MaxFrameSize = frames.MaxFrameSize;
@@ -300,15 +299,17 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         Exception reason = new ConnectionFailedException(Endpoint, "the peer closed the connection");
         try
         {
-            while (Fill(FrameHeader.Size))
+            while (_received.Fill(_socket, FrameHeader.Size, FrameHeader.Size))
             {
-                if (!FrameHeader.TryRead(_receive.AsSpan(_start, FrameHeader.Size), out var header, out var error))
+                if (!FrameHeader.TryRead(_received.Span, out var header, out var error))
                     throw new WireException(error, $"{Endpoint} sent an invalid frame ({error}).");
                 if (header.PayloadLength > MaxFrameSize - FrameHeader.Size)
                     throw new WireException(ErrorCode.FrameTooLarge, $"{Endpoint} sent a frame of {header.PayloadLength} bytes, over the agreed maximum.");
-                _start += FrameHeader.Size;
+                _received.Consume(FrameHeader.Size);
                 Deliver(header);
             }
+
+            if (_received.Count > 0) throw ClosedMidFrame();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or WireException or ConnectionFailedException)
         {
@@ -357,11 +358,11 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         Exception? error = null;
         if (header.Status != ErrorCode.Ok)
         {
-            if (header.PayloadLength > _receive.Length)
+            if (header.PayloadLength > _received.Capacity)
                 throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} sent an error answer of {header.PayloadLength} bytes.");
-            Fill(header.PayloadLength);
-            error = new WireException(header.Status, ErrorPayload.Decode(header.Status, _receive.AsSpan(_start, header.PayloadLength).ToArray()));
-            _start += header.PayloadLength;
+            if (!_received.Fill(_socket, header.PayloadLength, _received.Capacity)) throw ClosedMidFrame();
+            error = new WireException(header.Status, ErrorPayload.Decode(header.Status, _received.Span[..header.PayloadLength].ToArray()));
+            _received.Consume(header.PayloadLength);
         }
         else if (slot.ReadsOps && header.PayloadLength != slot.ExpectedResponseLength)
         {
@@ -388,22 +389,22 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     {
         while (!destination.IsEmpty)
         {
-            int buffered = _end - _start;
-            if (buffered > 0)
+            if (_received.Count > 0)
             {
-                int n = Math.Min(buffered, destination.Length);
-                _receive.AsSpan(_start, n).CopyTo(destination);
-                _start += n;
+                int n = Math.Min(_received.Count, destination.Length);
+                _received.Span[..n].CopyTo(destination);
+                _received.Consume(n);
                 destination = destination[n..];
             }
             else if (destination.Length >= DirectBytes)
             {
-                destination = destination[Receive(destination)..];
+                int received = _socket.Receive(destination, SocketFlags.None);
+                if (received == 0) throw ClosedMidFrame();
+                destination = destination[received..];
             }
-            else
+            else if (_received.ReceiveFrom(_socket) == 0)
             {
-                _start = 0;
-                _end = Receive(_receive);
+                throw ClosedMidFrame();
             }
         }
     }
@@ -412,46 +413,14 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     {
         while (count > 0)
         {
-            if (_end == _start)
-            {
-                _start = 0;
-                _end = Receive(_receive);
-            }
-
-            int n = Math.Min(count, _end - _start);
-            _start += n;
+            if (_received.Count == 0 && _received.ReceiveFrom(_socket) == 0) throw ClosedMidFrame();
+            int n = Math.Min(count, _received.Count);
+            _received.Consume(n);
             count -= n;
         }
     }
 
-    // Makes at least `count` (at most the buffer's size) bytes available from _start. False at a clean end of stream.
-    private bool Fill(int count)
-    {
-        if (_end - _start >= count) return true;
-        if (_receive.Length - _start < count)
-        {
-            Buffer.BlockCopy(_receive, _start, _receive, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-
-        while (_end - _start < count)
-        {
-            int received = Receive(_receive.AsSpan(_end), endOfStreamIsError: _end != _start);
-            if (received == 0) return false;
-            _end += received;
-        }
-
-        return true;
-    }
-
-    private int Receive(Span<byte> into, bool endOfStreamIsError = true)
-    {
-        int received = _socket.Receive(into, SocketFlags.None);
-        if (received == 0 && endOfStreamIsError)
-            throw new ConnectionFailedException(Endpoint, "the peer closed the connection in the middle of a frame");
-        return received;
-    }
+    private ConnectionFailedException ClosedMidFrame() => new(Endpoint, "the peer closed the connection in the middle of a frame");
 
     // ---- Failure ----
 
