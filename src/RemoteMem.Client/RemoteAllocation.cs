@@ -135,6 +135,18 @@ public sealed class RemoteAllocation : IAsyncDisposable
         return ranges.IsEmpty ? default : TransferAsync(write: false, 0, default, 0, 0, cancellationToken, ranges);
     }
 
+    /// <summary>
+    /// Sends the reads of [<paramref name="offset"/>, +<paramref name="length"/>) ahead of their
+    /// destination, when the transport can (<see cref="IReadAheadTransport"/>): see
+    /// <see cref="StripedIO.BeginReadAhead"/>. 0 when it cannot, or the lease is lost or disposed.
+    /// </summary>
+    internal int BeginReadAhead(long offset, int length, ReadAhead[] parts)
+    {
+        if (_client.Transport is not IReadAheadTransport transport || IsLost || Volatile.Read(ref _disposed) != 0) return 0;
+        CheckRange(offset, length);
+        return StripedIO.BeginReadAhead(transport, _client.Transport.MaxBytesPerRequest, Volatile.Read(ref _groups), StripeSize, offset, length, parts);
+    }
+
     private static void Wait(ValueTask task)
     {
         if (task.IsCompletedSuccessfully) return;

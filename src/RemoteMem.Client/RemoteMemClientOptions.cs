@@ -49,6 +49,13 @@ public sealed class RemoteMemClientOptions
     /// <summary>The local address the fabric endpoint binds to (tcp providers); null: derived from the manager's address when that is loopback, else the provider's choice.</summary>
     public string? FabricLocalAddress { get; set; }
 
+    /// <summary>
+    /// How long a donor connection holds the answer of a read a scan sent ahead (a
+    /// <see cref="RemoteArray{T}"/> reading large blocks in order) for the scan to claim; other answers on
+    /// that connection wait meanwhile. Default 2 ms.
+    /// </summary>
+    public TimeSpan ReadAheadHold { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>Optional logger for connection events.</summary>
     public ILogger? Logger { get; set; }
 
@@ -61,6 +68,9 @@ public sealed class RemoteMemClientOptions
         MaxFrameSize = MaxFrameSize,
         MaxInFlight = MaxInFlightPerDonor,
         RequestTimeout = requestTimeout,
+        ReadAheadHold = ReadAheadHold > TimeSpan.Zero
+            ? (ReadAheadHold < requestTimeout ? ReadAheadHold : requestTimeout)
+            : throw new ArgumentOutOfRangeException(nameof(ReadAheadHold), ReadAheadHold, "ReadAheadHold must be positive."),
         ConnectTimeout = ControlTimeout < TimeSpan.FromSeconds(5) ? ControlTimeout : TimeSpan.FromSeconds(5),
     };
 }

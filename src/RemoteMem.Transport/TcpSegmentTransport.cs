@@ -10,7 +10,7 @@ namespace RemoteMem.Transport;
 /// requests, one thread receives the answers into their memory), shared by every segment and caller
 /// on that donor, re-established on the next request after it fails.
 /// </summary>
-public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions options, ILogger? logger = null) : ISegmentTransport
+public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions options, ILogger? logger = null) : ISegmentTransport, IReadAheadTransport
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<DataConnection>>> _connections = new();
     private readonly SpilledSegments _spilled = new();
@@ -52,6 +52,17 @@ public sealed class TcpSegmentTransport(ClusterSecret secret, TransportOptions o
     {
         if (SpilledSegments.Holds(target)) _spilled.Execute(write: true, target, ops);
         else Get(target.Endpoint).Execute(ops.Length == 1 ? Opcode.Write : Opcode.WriteVector, target.Capability, ops);
+    }
+
+    /// <summary>A read-ahead on the donor's connection when it is up (a read-ahead does not connect).</summary>
+    public ReadAhead BeginReadAhead(SegmentTarget target, ReadOnlySpan<IoOp> ops)
+    {
+        if (SpilledSegments.Holds(target)
+            || !_connections.TryGetValue(target.Endpoint, out var existing) || !existing.IsValueCreated || !existing.Value.IsCompletedSuccessfully)
+            return default;
+        var connection = existing.Value.Result;
+        var slot = connection.IsConnected ? connection.TryBeginReadAhead(target.Capability, ops) : null;
+        return slot is null ? default : new ReadAhead(connection, slot);
     }
 
     private DataConnection Get(string endpoint)

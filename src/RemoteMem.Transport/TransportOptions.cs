@@ -17,11 +17,21 @@ public sealed class TransportOptions
     /// <summary>Time to connect and complete the handshake.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a connection holds the answer of a read sent ahead (<see cref="IReadAheadTransport"/>)
+    /// for its caller to claim before discarding it. Answers behind it on the connection wait meanwhile.
+    /// Default 2 ms: a scan claims within microseconds, and one that computes between blocks gives up
+    /// reading ahead.
+    /// </summary>
+    public TimeSpan ReadAheadHold { get; set; } = TimeSpan.FromMilliseconds(2);
+
     internal void Validate()
     {
         if (MaxFrameSize < WireLimits.MinMaxFrameSize || MaxFrameSize > WireLimits.AbsoluteMaxFrameSize)
             throw new ArgumentOutOfRangeException(nameof(MaxFrameSize), MaxFrameSize, $"MaxFrameSize must be between {WireLimits.MinMaxFrameSize} and {WireLimits.AbsoluteMaxFrameSize} bytes.");
         if (MaxInFlight is < 1 or > 65536)
             throw new ArgumentOutOfRangeException(nameof(MaxInFlight), MaxInFlight, "MaxInFlight must be between 1 and 65536.");
+        if (ReadAheadHold <= TimeSpan.Zero || ReadAheadHold > RequestTimeout)
+            throw new ArgumentOutOfRangeException(nameof(ReadAheadHold), ReadAheadHold, "ReadAheadHold must be positive and at most RequestTimeout.");
     }
 }

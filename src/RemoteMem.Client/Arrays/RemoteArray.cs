@@ -21,6 +21,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     private readonly RemoteMemClient _client;
     private readonly RemoteAllocation _allocation;
     private readonly PageCache _cache;
+    private readonly DirectReadAhead _readAhead;
     private int _disposed;
 
     internal RemoteArray(RemoteMemClient client, RemoteAllocation allocation, PageCache cache, long length)
@@ -28,6 +29,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         _client = client;
         _allocation = allocation;
         _cache = cache;
+        _readAhead = new DirectReadAhead(allocation, cache);
         Length = length;
     }
 
@@ -54,6 +56,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     {
         CheckRange(index, count);
         if (count == 0) return Task.CompletedTask;
+        _readAhead.Cancel();
         return _cache.InvalidateAsync(index * ElementSize >> _cache.PageShift, ((index + count) * ElementSize - 1) >> _cache.PageShift, cancellationToken);
     }
 
@@ -69,6 +72,8 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     internal RemoteAllocation Allocation => _allocation;
 
     internal PageCache Cache => _cache;
+
+    internal DirectReadAhead ReadAhead => _readAhead;
 
     /// <summary>The lease behind the array (for diagnostics and status).</summary>
     public ulong LeaseId => _allocation.LeaseId;
@@ -132,6 +137,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
         }
 
         int head = (int)(direct.Offset - offset);
+        _readAhead.Cancel();
         try
         {
             _allocation.Write(direct.Offset, bytes.Slice(head, direct.Length));
@@ -170,7 +176,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
             int head = (int)(direct - offset);
             await ReadCachedAsync(offset, destination, 0, head, cancellationToken).ConfigureAwait(false);
             using (var pin = destination.Pin())
-                await _allocation.ReadNativeAsync(direct, Address(pin, head), directLength, cancellationToken).ConfigureAwait(false);
+                await _readAhead.ReadAsync(direct, Address(pin, head), directLength, cancellationToken).ConfigureAwait(false);
             await ReadCachedAsync(direct + directLength, destination, head + directLength, total, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -220,6 +226,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
 
         // The uncached whole pages straight to the donors, then the partial pages at both ends through the cache.
         int head = (int)(direct.Offset - offset);
+        _readAhead.Cancel();
         try
         {
             using var pin = source.Pin();
@@ -279,10 +286,14 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     }
 
     /// <summary>Writes every changed page back to remote memory.</summary>
-    public void Flush() => _cache.FlushAsync().GetAwaiter().GetResult();
+    public void Flush() => FlushAsync().GetAwaiter().GetResult();
 
     /// <summary>Asynchronous <see cref="Flush"/>.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default) => _cache.FlushAsync(cancellationToken);
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        _readAhead.Cancel();
+        return _cache.FlushAsync(cancellationToken);
+    }
 
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
     public void Fill(T value)
@@ -361,6 +372,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _readAhead.Dispose();
         await _allocation.DisposeAsync().ConfigureAwait(false);
         _cache.Dispose();
     }

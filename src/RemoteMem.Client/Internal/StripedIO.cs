@@ -28,13 +28,55 @@ internal static class StripedIO
     public static ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, ReadOnlySpan<IoOp> ranges, CancellationToken cancellationToken)
     {
         int maxBytes = transport.MaxBytesPerRequest;
+        int capacity = Capacity(stripeSize, maxBytes, ranges);
+        var ops = ArrayPool<IoOp>.Shared.Rent(capacity);
+        var batches = ArrayPool<(int Segment, int Start, int Count)>.Shared.Rent(capacity);
+        int batchCount = Plan(groups.Length, stripeSize, maxBytes, ranges, ops, batches);
+        return SendAsync(transport, groups, write, ops, batches, batchCount, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the requests that would read [<paramref name="offset"/>, +<paramref name="length"/>) as
+    /// read-aheads (see <see cref="IReadAheadTransport"/>; each op's Local is its offset within the range)
+    /// into <paramref name="parts"/>. Returns how many; 0, with none left in flight, when one could not be
+    /// sent or the range needs more requests than <paramref name="parts"/> holds.
+    /// </summary>
+    public static int BeginReadAhead(IReadAheadTransport transport, int maxBytes, SegmentTarget[][] groups, int stripeSize, long offset, int length, ReadAhead[] parts)
+    {
+        var range = new IoOp(offset, 0, length);
+        int capacity = Capacity(stripeSize, maxBytes, new ReadOnlySpan<IoOp>(in range));
+        var ops = ArrayPool<IoOp>.Shared.Rent(capacity);
+        var batches = ArrayPool<(int Segment, int Start, int Count)>.Shared.Rent(capacity);
+        try
+        {
+            int batchCount = Plan(groups.Length, stripeSize, maxBytes, offset, 0, length, ops, batches);
+            if (batchCount > parts.Length) return 0;
+            for (int i = 0; i < batchCount; i++)
+            {
+                var (segment, start, count) = batches[i];
+                var group = groups[segment];
+                parts[i] = transport.BeginReadAhead(group[i % group.Length], ops.AsSpan(start, count));
+                if (parts[i].IsStarted) continue;
+                for (int j = 0; j < i; j++) parts[j].Abandon();
+                return 0;
+            }
+
+            return batchCount;
+        }
+        finally
+        {
+            ArrayPool<IoOp>.Shared.Return(ops);
+            ArrayPool<(int, int, int)>.Shared.Return(batches);
+        }
+    }
+
+    // Enough ops and batches for any plan of these ranges: each stripe a range touches, cut into requests.
+    private static int Capacity(int stripeSize, int maxBytes, ReadOnlySpan<IoOp> ranges)
+    {
         long capacity = 0;
         foreach (var range in ranges)
             capacity += ((range.RemoteOffset + range.Length - 1) / stripeSize - range.RemoteOffset / stripeSize + 1) * ((stripeSize + maxBytes - 1) / maxBytes + 1);
-        var ops = ArrayPool<IoOp>.Shared.Rent((int)capacity);
-        var batches = ArrayPool<(int Segment, int Start, int Count)>.Shared.Rent((int)capacity);
-        int batchCount = Plan(groups.Length, stripeSize, maxBytes, ranges, ops, batches);
-        return SendAsync(transport, groups, write, ops, batches, batchCount, cancellationToken);
+        return checked((int)capacity);
     }
 
     // Sends the planned batches, waits for all, and returns the pooled arrays.

@@ -31,6 +31,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     // (On 2 cores, 2 was no better at any depth in the perf suite and worse at depth 16: two callers each pay a syscall.)
     private const int DirectSendDepth = 1;
 
+
     private readonly FrameSocket _frames;
     private readonly Socket _socket;
     private readonly RequestSlots _slots;
@@ -42,6 +43,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     private readonly Thread _receiver;
     private readonly Timer _deadlineTimer;
     private readonly long _timeoutTicks;
+    private readonly int _readAheadHoldMs;
     private PendingRequest? _queued; // submitted, not yet sent: a lock-free stack, reversed when sent
     private int _sending;
     private int _sendScheduled;
@@ -59,6 +61,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         _logger = logger;
         _slots = new RequestSlots(options.MaxInFlight);
         _timeoutTicks = (long)options.RequestTimeout.TotalMilliseconds;
+        _readAheadHoldMs = (int)Math.Ceiling(options.ReadAheadHold.TotalMilliseconds);
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"remotemem data {endpoint}" };
         _receiver.Start();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.RequestTimeout.TotalMilliseconds / 4, 10, 1000));
@@ -121,6 +124,76 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
             FillData(slot, opcode, capability, ops);
             Submit(slot, synchronous: true);
             slot.WaitSynchronously();
+        }
+        finally
+        {
+            _slots.Release(slot);
+        }
+    }
+
+    /// <summary>
+    /// Sends a read of <paramref name="ops"/> whose destination is not known yet (each op's Local is an
+    /// offset from the base a claim supplies): see <see cref="ReadAhead"/>. Null when no request slot is
+    /// free right now or the connection is closed: a read-ahead never waits.
+    /// </summary>
+    public PendingRequest? TryBeginReadAhead(in Capability capability, ReadOnlySpan<IoOp> ops)
+    {
+        var opcode = ops.Length == 1 ? Opcode.Read : Opcode.ReadVector;
+        ValidateData(opcode, ops);
+        if (_closure.IsClosed || !_slots.Wait(TimeSpan.Zero)) return null;
+        var slot = _slots.Take();
+        FillData(slot, opcode, capability, ops);
+        slot.ArmReadAhead();
+        Submit(slot, synchronous: false);
+        return slot;
+    }
+
+    /// <summary>Claims a read-ahead for <paramref name="destinationBase"/> and waits for it; false when it was dropped or failed.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> CompleteReadAheadAsync(PendingRequest slot, uint generation, nint destinationBase)
+    {
+        CheckReadAhead(slot, generation);
+        bool claimed = slot.TryClaim(destinationBase);
+        try
+        {
+            await slot.AsValueTask().ConfigureAwait(false);
+            return claimed;
+        }
+        catch (Exception ex) when (ex is ConnectionFailedException or WireException)
+        {
+            // The caller reads the ordinary way, which retries or reports the failure as any read does.
+            return false;
+        }
+        finally
+        {
+            _slots.Release(slot);
+        }
+    }
+
+    /// <summary>Gives up a read-ahead: its answer is discarded when it comes, and the slot freed.</summary>
+    public void AbandonReadAhead(PendingRequest slot, uint generation)
+    {
+        CheckReadAhead(slot, generation);
+        slot.Drop();
+        _ = ReleaseWhenAnsweredAsync(slot);
+    }
+
+    // A read-ahead is completed or abandoned once; the slot's generation moves when it is released.
+    private static void CheckReadAhead(PendingRequest slot, uint generation)
+    {
+        if (slot.Generation != generation || !slot.IsReadAhead || !slot.TrySettle())
+            throw new InvalidOperationException("This read-ahead was already completed or abandoned.");
+    }
+
+    private async Task ReleaseWhenAnsweredAsync(PendingRequest slot)
+    {
+        try
+        {
+            await slot.AsValueTask().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ConnectionFailedException or WireException)
+        {
+            // Nobody wanted the bytes; the failure reaches whoever sends next on this connection.
         }
         finally
         {
@@ -371,8 +444,23 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         }
         else if (slot.ReadsOps)
         {
+            nint destinationBase = 0;
+            if (slot.IsReadAhead)
+            {
+                // Its bytes wait in the socket until the caller says where they go. The wait is short
+                // (TransportOptions.ReadAheadHold): answers behind it wait too. A caller that claims
+                // later reads the block again the ordinary way.
+                if (!slot.AwaitClaim(_readAheadHoldMs))
+                {
+                    Skip(header.PayloadLength);
+                    return null;
+                }
+
+                destinationBase = slot.AheadBase;
+            }
+
             for (int i = 0; i < slot.OpCount; i++)
-                ReceiveInto(new Span<byte>((void*)slot.Ops[i].Local, slot.Ops[i].Length));
+                ReceiveInto(new Span<byte>((void*)(destinationBase + slot.Ops[i].Local), slot.Ops[i].Length));
         }
         else if (header.PayloadLength != 0)
         {

@@ -46,6 +46,65 @@ internal sealed class PendingRequest : IValueTaskSource
     /// <summary>The next slot in a <see cref="DataConnection"/>'s queue of requests waiting to be sent.</summary>
     public PendingRequest? NextQueued;
 
+    // A read sent ahead of its destination (see ReadAhead): Ops hold offsets from a base that a claim
+    // supplies. NotAhead for every other request.
+    public const int NotAhead = 0, AwaitingClaim = 1, Claimed = 2, Dropped = 3;
+    private int _aheadState;
+    private int _aheadSettled;
+    private nint _aheadBase;
+
+    /// <summary>Where a claimed read-ahead's bytes go: each op's Local is an offset from this.</summary>
+    public nint AheadBase => _aheadBase;
+
+    public bool IsReadAhead => Volatile.Read(ref _aheadState) != NotAhead;
+
+    /// <summary>True once a read-ahead was dropped (abandoned, or not claimed in time): its bytes were not kept.</summary>
+    public bool WasDropped => Volatile.Read(ref _aheadState) == Dropped;
+
+    /// <summary>The owner's one claim or abandonment of a read-ahead: false if it already made it.</summary>
+    public bool TrySettle() => Interlocked.Exchange(ref _aheadSettled, 1) == 0;
+
+    /// <summary>Before it is sent: marks the request as a read-ahead waiting for its destination.</summary>
+    public void ArmReadAhead() => Volatile.Write(ref _aheadState, AwaitingClaim);
+
+    /// <summary>Gives a read-ahead its destination; false when it was already dropped.</summary>
+    public bool TryClaim(nint destinationBase)
+    {
+        lock (_gate)
+        {
+            if (_aheadState != AwaitingClaim) return false;
+            _aheadBase = destinationBase;
+            _aheadState = Claimed;
+            Monitor.PulseAll(_gate);
+            return true;
+        }
+    }
+
+    /// <summary>Gives up a read-ahead: its answer is read and discarded.</summary>
+    public void Drop()
+    {
+        lock (_gate)
+        {
+            if (_aheadState != AwaitingClaim) return;
+            _aheadState = Dropped;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// The receive loop, at a read-ahead's answer: waits up to <paramref name="milliseconds"/> for its
+    /// claim, then drops it. True when claimed (receive into <see cref="AheadBase"/>).
+    /// </summary>
+    public bool AwaitClaim(int milliseconds)
+    {
+        lock (_gate)
+        {
+            if (_aheadState == AwaitingClaim) Monitor.Wait(_gate, milliseconds);
+            if (_aheadState == AwaitingClaim) _aheadState = Dropped;
+            return _aheadState == Claimed;
+        }
+    }
+
     public int State => Volatile.Read(ref _state);
 
     public short Version => _core.Version;
@@ -133,6 +192,9 @@ internal sealed class PendingRequest : IValueTaskSource
         OpCount = 0;
         WritesOps = ReadsOps = false;
         PrefixLength = 0;
+        _aheadState = NotAhead;
+        _aheadSettled = 0;
+        _aheadBase = 0;
         Generation++;
         if (!_synchronous) _core.Reset();
         Volatile.Write(ref _state, Free);

@@ -19,6 +19,9 @@ public abstract record ArrayStep
     public sealed record Prefetch(double Start, double Length) : ArrayStep;
 
     public sealed record Flush : ArrayStep;
+
+    /// <summary>Async reads of consecutive two-page blocks from a page boundary: direct reads that read ahead.</summary>
+    public sealed record Scan(double Start, int Blocks) : ArrayStep;
 }
 
 public static class ArrayStepGenerators
@@ -34,13 +37,15 @@ public static class ArrayStepGenerators
         var set = from index in fraction from value in Gen.Choose(int.MinValue, int.MaxValue) select (ArrayStep)new ArrayStep.Set(index, value);
         var pin = from index in fraction from count in Gen.Choose(1, 300) select (ArrayStep)new ArrayStep.PinAndIncrement(index, count);
         var prefetch = from start in fraction from length in small select (ArrayStep)new ArrayStep.Prefetch(start, length);
-        var step = Gen.Frequency((4, write), (4, read), (2, set), (2, pin), (1, prefetch), (1, Gen.Constant((ArrayStep)new ArrayStep.Flush())));
+        var scan = from start in fraction from blocks in Gen.Choose(1, 4) select (ArrayStep)new ArrayStep.Scan(start, blocks);
+        var step = Gen.Frequency((4, write), (4, read), (2, set), (2, pin), (1, prefetch), (1, Gen.Constant((ArrayStep)new ArrayStep.Flush())), (2, scan));
         return Gen.ListOf(step).Select(l => l.ToArray()).ToArbitrary();
     }
 }
 
 /// <summary>
-/// <see cref="RemoteArray{T}"/> under random reads, writes, element sets, pins, prefetches and flushes,
+/// <see cref="RemoteArray{T}"/> under random reads, writes, element sets, pins, prefetches, flushes and
+/// scans (direct reads that read ahead, see DirectReadAhead),
 /// with a cache of four 4 KiB pages over an array of ten pages, so eviction and write-back happen all
 /// the time, and reads of two or more uncached whole pages go straight to the donors (DirectTransferBytes)
 /// next to dirty cached ones: it always equals a local array, and after a flush the remote bytes equal it too.
@@ -110,6 +115,22 @@ public sealed class RemoteArrayModelProperties() : ClusterTest(donors: 2, donorB
                 {
                     var (start, count) = Place(f.Start, f.Length);
                     array.Prefetch(start, count);
+                    break;
+                }
+
+                case ArrayStep.Scan scan:
+                {
+                    // Blocks of exactly DirectTransferBytes: each one after the first sends the next ahead,
+                    // which a later scan may claim after other steps wrote or flushed in between.
+                    int block = 2 * array.ElementsPerPage;
+                    int first = (int)(scan.Start * (Length / array.ElementsPerPage)) * array.ElementsPerPage;
+                    var back = new int[block];
+                    for (int b = 0; b < scan.Blocks && first + (b + 1) * block <= Length; b++)
+                    {
+                        await array.ReadAsync(first + b * block, back);
+                        Assert.True(model.AsSpan(first + b * block, block).SequenceEqual(back), $"scanned block at {first + b * block} differs from the model");
+                    }
+
                     break;
                 }
 

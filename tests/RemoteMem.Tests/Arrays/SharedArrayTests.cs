@@ -30,6 +30,58 @@ public sealed class SharedArrayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_scanning_reader_claims_reads_sent_ahead_but_never_across_a_refresh_or_its_own_write()
+    {
+        // The reader's connections hold a read-ahead's answer for as long as the test needs (not 2 ms), so
+        // a read sent ahead is still there to claim after the writes below, unless the array refuses it.
+        var readerOptions = _cluster.ClientOptions();
+        readerOptions.ReadAheadHold = TimeSpan.FromSeconds(3);
+        await using var a = await RemoteMemClient.ConnectAsync(readerOptions);
+        await using var b = await _cluster.ConnectAsync();
+        const int Block = 256 << 10;
+        var options = new RemoteArrayOptions { CacheBytes = 1 << 20, StripeCount = 2, DirectTransferBytes = Block };
+        await using var reader = await a.CreateArrayAsync<byte>(64L * Block, options);
+        var data = new byte[reader.Length];
+        new Random(5).NextBytes(data);
+        await reader.WriteAsync(0, data);
+        await reader.PublishAsync("scanned");
+        await using var writer = await b.OpenArrayAsync<byte>("scanned", writable: true, options);
+
+        // A scan in blocks of the direct size: each block after the first may come from a read sent ahead.
+        var block = new byte[Block];
+        long offset = 0;
+        async Task ReadNextAsync()
+        {
+            Assert.True(offset < reader.Length - 4 * Block, "no read-ahead was in flight for the whole scan");
+            await reader.ReadAsync(offset, block);
+            Assert.True(data.AsSpan((int)offset, Block).SequenceEqual(block), $"block at {offset} differs");
+            offset += Block;
+        }
+
+        while (offset < reader.Length / 2) await ReadNextAsync();
+        Assert.True(reader.ReadAhead.Claimed > 0, "no block of the scan was read ahead");
+
+        // Another holder changes the block that is read ahead and flushes: after a refresh the reader sees
+        // the change, not the bytes sent ahead before it. (Read on until one is in flight: a loaded
+        // machine may have dropped one, and the scan backs off for a few blocks.)
+        while (!reader.ReadAhead.HasPending) await ReadNextAsync();
+        var theirs = Enumerable.Repeat((byte)0xAB, Block).ToArray();
+        await writer.WriteAsync(offset, theirs);
+        await writer.FlushAsync();
+        await reader.RefreshAsync(offset, Block);
+        await reader.ReadAsync(offset, block);
+        Assert.True(theirs.AsSpan().SequenceEqual(block), "the reader saw the bytes read ahead before its refresh");
+        offset += Block;
+
+        // Its own write to the block read ahead is seen too.
+        while (!reader.ReadAhead.HasPending) await ReadNextAsync();
+        var ours = Enumerable.Repeat((byte)0xCD, Block).ToArray();
+        await reader.WriteAsync(offset, ours);
+        await reader.ReadAsync(offset, block);
+        Assert.True(ours.AsSpan().SequenceEqual(block), "the reader saw the bytes read ahead before its own write");
+    }
+
+    [Fact]
     public async Task Writers_publish_by_flushing_readers_see_it_after_refresh_and_the_last_holder_frees_the_lease()
     {
         await using var a = await _cluster.ConnectAsync();

@@ -33,6 +33,12 @@ internal sealed class PageCache : IDisposable
     private long _lastRangeEnd = -2;
     private int _sequentialMisses;
 
+    // Writes on their way to remote memory (write-backs, direct writes, refreshes), and a count bumped as
+    // each starts and as it ends: a read sent ahead while none was in flight is current while the count
+    // has not moved (see DirectReadAhead).
+    private int _remoteWrites;
+    private long _writeEpoch;
+
     public PageCache(RemoteAllocation backing, int pageSize, long cacheBytes, int readAheadPages, TimeSpan frameWait, int directTransferBytes = 0)
     {
         _directTransferBytes = directTransferBytes;
@@ -55,6 +61,23 @@ internal sealed class PageCache : IDisposable
     public int PageShift { get; }
 
     public int FrameCount => _frames.Length;
+
+    /// <summary>Moves whenever a write to remote memory starts or ends; read before <see cref="RemoteWritesInFlight"/>.</summary>
+    public long WriteEpoch => Interlocked.Read(ref _writeEpoch);
+
+    public bool RemoteWritesInFlight => Volatile.Read(ref _remoteWrites) != 0;
+
+    private void BeginRemoteWrite()
+    {
+        Interlocked.Increment(ref _remoteWrites);
+        Interlocked.Increment(ref _writeEpoch);
+    }
+
+    private void EndRemoteWrite()
+    {
+        Interlocked.Increment(ref _writeEpoch);
+        Interlocked.Decrement(ref _remoteWrites);
+    }
 
     /// <summary>
     /// For a read of [<paramref name="offset"/>, +<paramref name="length"/>): the span of its whole pages
@@ -87,6 +110,7 @@ internal sealed class PageCache : IDisposable
             for (long page = first; page < stop; page++) _writingBack[page] = write.Done.Task;
         }
 
+        BeginRemoteWrite();
         return write;
     }
 
@@ -98,6 +122,7 @@ internal sealed class PageCache : IDisposable
             for (long page = write.FirstPage; page < write.StopPage; page++) _writingBack.Remove(page);
         }
 
+        EndRemoteWrite();
         write.Done.SetResult();
     }
 
@@ -371,7 +396,16 @@ internal sealed class PageCache : IDisposable
         {
             if (evicted >= 0 && frame.Dirty)
             {
-                await _backing.WriteNativeAsync(evicted << PageShift, Address(frame), PageLength(evicted), cancellationToken).ConfigureAwait(false);
+                BeginRemoteWrite();
+                try
+                {
+                    await _backing.WriteNativeAsync(evicted << PageShift, Address(frame), PageLength(evicted), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    EndRemoteWrite();
+                }
+
                 wroteBack = true;
             }
 
@@ -497,15 +531,24 @@ internal sealed class PageCache : IDisposable
     /// </summary>
     public async Task InvalidateAsync(long first, long last, CancellationToken cancellationToken = default)
     {
-        await FlushAsync(first, last, cancellationToken).ConfigureAwait(false);
-        lock (_lock)
+        // Counted as a write: what other holders flushed must not be read from a read sent ahead before.
+        BeginRemoteWrite();
+        try
         {
-            foreach (var frame in _frames)
+            await FlushAsync(first, last, cancellationToken).ConfigureAwait(false);
+            lock (_lock)
             {
-                long page = frame.Page;
-                if (page < first || page > last || frame.Dirty || frame.Loading is not null || Volatile.Read(ref frame.Pins) != 0) continue;
-                if (TryDetach(frame, page)) Volatile.Write(ref frame.Page, Frame.Free);
+                foreach (var frame in _frames)
+                {
+                    long page = frame.Page;
+                    if (page < first || page > last || frame.Dirty || frame.Loading is not null || Volatile.Read(ref frame.Pins) != 0) continue;
+                    if (TryDetach(frame, page)) Volatile.Write(ref frame.Page, Frame.Free);
+                }
             }
+        }
+        finally
+        {
+            EndRemoteWrite();
         }
     }
 
@@ -540,6 +583,7 @@ internal sealed class PageCache : IDisposable
                 Interlocked.Increment(ref frame.Pins);
             }
 
+            BeginRemoteWrite();
             try
             {
                 frame.Dirty = false;
@@ -552,6 +596,7 @@ internal sealed class PageCache : IDisposable
             }
             finally
             {
+                EndRemoteWrite();
                 Release(frame);
             }
         }

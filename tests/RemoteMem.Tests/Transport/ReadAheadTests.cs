@@ -1,0 +1,83 @@
+using RemoteMem.Client;
+using RemoteMem.Tests.Infrastructure;
+using RemoteMem.Transport;
+using RemoteMem.Transport.Internal;
+using RemoteMem.Wire;
+
+namespace RemoteMem.Tests.Transport;
+
+/// <summary>
+/// Reads sent before their destination is known (<see cref="ReadAhead"/>) against a real donor: a claim
+/// puts the bytes where it says, an abandoned or unclaimed one is discarded without holding up the
+/// connection, and none is ever used twice.
+/// </summary>
+public sealed class ReadAheadTests
+{
+    [Fact]
+    public async Task A_claimed_read_ahead_lands_at_its_destination_and_abandoned_or_late_ones_are_discarded()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: 32L << 20);
+        await using var client = await cluster.ConnectAsync();
+        await using var allocation = await client.AllocateAsync(16L << 20);
+        var target = allocation.Targets[0];
+        using var connection = await DataConnection.ConnectAsync(target.Endpoint, cluster.Secret, new TransportOptions());
+        var data = new byte[4 << 20];
+        new Random(3).NextBytes(data);
+        await allocation.WriteAsync(0, data);
+
+        // A vector read ahead: its ops' Local fields are offsets from the destination the claim gives.
+        using var destination = new NativeBuffer(1 << 20);
+        IoOp[] ops = [new IoOp(1 << 20, 0, 256 << 10), new IoOp(3 << 20, 256 << 10, 100)];
+        // (A claim is honoured if it comes within milliseconds; a loaded machine may miss that now and then.)
+        var ahead = Begin(connection, target, ops);
+        for (int attempt = 1; !await ahead.CompleteAsync(destination.Address); attempt++)
+        {
+            Assert.True(attempt < 5, "no claim made at once was honoured");
+            ahead = Begin(connection, target, ops);
+        }
+
+        Assert.True(data.AsSpan(1 << 20, 256 << 10).SequenceEqual(destination.Span[..(256 << 10)]));
+        Assert.True(data.AsSpan(3 << 20, 100).SequenceEqual(destination.Span.Slice(256 << 10, 100)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => ahead.CompleteAsync(destination.Address).AsTask());
+
+        // Abandoned: its answer is read and dropped, and the next request on the connection is answered.
+        Begin(connection, target, [new IoOp(0, 0, 1 << 20)]).Abandon();
+        using var plain = new NativeBuffer(1 << 20);
+        await connection.ExecuteAsync(Opcode.Read, target.Capability, new[] { new IoOp(2 << 20, plain.Address, 1 << 20) });
+        Assert.True(data.AsSpan(2 << 20, 1 << 20).SequenceEqual(plain.Span));
+
+        // Not claimed for far longer than the receive thread holds it: dropped, so a request behind it is
+        // answered meanwhile, and the late claim reports false without touching its destination.
+        destination.Span.Clear();
+        var late = Begin(connection, target, [new IoOp(0, 0, 1 << 20)]);
+        await Task.Delay(300);
+        await connection.ExecuteAsync(Opcode.Read, target.Capability, new[] { new IoOp(0, plain.Address, 4096) }).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(data.AsSpan(0, 4096).SequenceEqual(plain.Span[..4096]));
+        Assert.False(await late.CompleteAsync(destination.Address));
+        Assert.True(destination.Span.IndexOfAnyExcept((byte)0) < 0, "a dropped read-ahead wrote into its destination");
+        Assert.True(connection.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_read_ahead_the_donor_refuses_reports_false_so_the_caller_reads_the_ordinary_way()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: 32L << 20);
+        await using var client = await cluster.ConnectAsync();
+        await using var allocation = await client.AllocateAsync(1L << 20);
+        var target = allocation.Targets[0];
+        using var connection = await DataConnection.ConnectAsync(target.Endpoint, cluster.Secret, new TransportOptions());
+        using var destination = new NativeBuffer(4096);
+
+        // Past the segment's end: the donor answers with an error, which the claim turns into false.
+        var outside = Begin(connection, target, [new IoOp(2L << 20, 0, 4096)]);
+        Assert.False(await outside.CompleteAsync(destination.Address));
+        Assert.True(connection.IsConnected);
+    }
+
+    private static ReadAhead Begin(DataConnection connection, SegmentTarget target, IoOp[] ops)
+    {
+        var slot = connection.TryBeginReadAhead(target.Capability, ops);
+        Assert.NotNull(slot);
+        return new ReadAhead(connection, slot);
+    }
+}
