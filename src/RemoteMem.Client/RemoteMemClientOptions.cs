@@ -52,9 +52,9 @@ public sealed class RemoteMemClientOptions
     /// <summary>
     /// How long a donor connection holds the answer of a read a scan sent ahead (a
     /// <see cref="RemoteArray{T}"/> reading large blocks in order) for the scan to claim; other answers on
-    /// that connection wait meanwhile. Default 2 ms.
+    /// that connection wait meanwhile. Default 5 ms (2 ms dropped about one block in 150 on a busy 2-core node).
     /// </summary>
-    public TimeSpan ReadAheadHold { get; set; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan ReadAheadHold { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Optional logger for connection events.</summary>
     public ILogger? Logger { get; set; }
