@@ -12,8 +12,9 @@ namespace RemoteMem.Client.Arrays.Internal;
 /// <para>
 /// A read sent ahead is used only for exactly the range it covers, and only if no write to remote
 /// memory was in flight when it was sent nor started or ended since (<see cref="PageCache.WriteEpoch"/>),
-/// so it never yields older bytes than a plain read would. Anything else abandons it, as do this array's
-/// own direct writes, flushes and refreshes (<see cref="Cancel"/>). When the transport
+/// so it never yields older bytes than a plain read would. Anything else abandons it (and, being wasted
+/// work, makes later reads back off), as do this array's own direct writes, flushes and refreshes
+/// (<see cref="Cancel"/>). When the transport
 /// drops one (the caller took too long to ask), later scans back off before reading ahead again.
 /// </para>
 /// </summary>
@@ -52,8 +53,11 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
         var ahead = Interlocked.Exchange(ref _pending, null);
         if (ahead is not null && (ahead.Offset != offset || ahead.Length != length || ahead.Epoch != cache.WriteEpoch))
         {
+            // Not the block that was read ahead (several threads reading, a jump, or a write since): the
+            // donor moved it for nothing, so back off as after a drop.
             Abandon(ahead);
             ahead = null;
+            BackOff();
         }
 
         bool continues = Interlocked.Exchange(ref _nextOffset, offset + length) == offset;
@@ -114,11 +118,14 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
         else
         {
             Interlocked.Increment(ref _dropped);
-            _skip = _backoff = Math.Clamp(2 * _backoff, 1, MaxBackoff);
+            BackOff();
         }
 
         return all;
     }
+
+    // After a wasted read-ahead the next 1, 2, 4, ... 64 chances to read ahead are skipped; a claim resets it.
+    private void BackOff() => _skip = _backoff = Math.Clamp(2 * _backoff, 1, MaxBackoff);
 
     private void Abandon(Pending ahead)
     {
