@@ -19,11 +19,8 @@ public sealed class DataConnectionTests
     [Fact]
     public async Task Concurrent_blocking_and_async_reads_and_writes_of_1_B_to_4_MiB_land_where_they_belong()
     {
-        await using var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: 96L << 20);
-        await using var client = await cluster.ConnectAsync();
-        await using var allocation = await client.AllocateAsync(64L << 20);
-        var target = allocation.Targets[0];
-        using var connection = await DataConnection.ConnectAsync(target.Endpoint, cluster.Secret, new TransportOptions());
+        await using var donor = await DonorSegment.StartAsync(donorBytes: 96L << 20, segmentBytes: 64L << 20);
+        var (target, connection) = (donor.Target, donor.Connection);
 
         // Each worker owns one 8 MiB region and writes, then reads back, every size in turn.
         var workers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>

@@ -16,11 +16,8 @@ public sealed class ReadAheadTests
     [Fact]
     public async Task A_claimed_read_ahead_lands_at_its_destination_and_abandoned_or_late_ones_are_discarded()
     {
-        await using var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: 32L << 20);
-        await using var client = await cluster.ConnectAsync();
-        await using var allocation = await client.AllocateAsync(16L << 20);
-        var target = allocation.Targets[0];
-        using var connection = await DataConnection.ConnectAsync(target.Endpoint, cluster.Secret, new TransportOptions());
+        await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 16L << 20);
+        var (allocation, target, connection) = (donor.Allocation, donor.Target, donor.Connection);
         var data = new byte[4 << 20];
         new Random(3).NextBytes(data);
         await allocation.WriteAsync(0, data);
@@ -61,11 +58,8 @@ public sealed class ReadAheadTests
     [Fact]
     public async Task A_read_ahead_the_donor_refuses_reports_false_so_the_caller_reads_the_ordinary_way()
     {
-        await using var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: 32L << 20);
-        await using var client = await cluster.ConnectAsync();
-        await using var allocation = await client.AllocateAsync(1L << 20);
-        var target = allocation.Targets[0];
-        using var connection = await DataConnection.ConnectAsync(target.Endpoint, cluster.Secret, new TransportOptions());
+        await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 1L << 20);
+        var (target, connection) = (donor.Target, donor.Connection);
         using var destination = new NativeBuffer(4096);
 
         // Past the segment's end: the donor answers with an error, which the claim turns into false.
