@@ -102,13 +102,24 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
             // Cached head page, the uncached whole pages straight from the donors, cached tail page.
             int head = (int)(direct - offset);
             ReadCached(offset, bytes[..head]);
-            _allocation.Read(direct, bytes.Slice(head, directLength));
+            ReadDirect(direct, bytes.Slice(head, directLength));
             ReadCached(direct + directLength, bytes[(head + directLength)..]);
             return;
         }
 
         if (bytes.Length > _cache.PageSize) _cache.PrefetchForRead(offset >> _cache.PageShift, (offset + bytes.Length - 1) >> _cache.PageShift);
         ReadCached(offset, bytes);
+    }
+
+    // Blocks on the read-ahead path as RemoteAllocation.Read blocks on its transfer: a scan through the
+    // Span API reads ahead too.
+    private unsafe void ReadDirect(long offset, Span<byte> bytes)
+    {
+        fixed (byte* local = bytes)
+        {
+            var read = _readAhead.ReadAsync(offset, (nint)local, bytes.Length, CancellationToken.None);
+            if (!read.IsCompletedSuccessfully) read.AsTask().GetAwaiter().GetResult();
+        }
     }
 
     private void ReadCached(long offset, Span<byte> bytes)

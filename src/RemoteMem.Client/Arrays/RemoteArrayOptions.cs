@@ -18,9 +18,9 @@ public sealed class RemoteArrayOptions
     /// through the cache or displacing what it holds: a large scan costs one copy, not two, and leaves the
     /// cache to the pages that are reused (as O_DIRECT does). A direct write is in remote memory when it
     /// completes; misses on its pages wait for it. Cached pages of the range, and the partial pages at its
-    /// ends, still go through the cache. Direct <c>ReadAsync</c> calls that continue one another read the
-    /// next block ahead (see <c>RemoteMemClientOptions.ReadAheadHold</c>). Default 256 KiB; 0 sends
-    /// everything through the cache.
+    /// ends, still go through the cache. Direct reads (<c>Read</c> or <c>ReadAsync</c>) that continue one
+    /// another read the next block ahead (see <c>RemoteMemClientOptions.ReadAheadHold</c>). Default
+    /// 256 KiB; 0 sends everything through the cache.
     /// </summary>
     public int DirectTransferBytes { get; set; } = 256 << 10;
 

@@ -61,6 +61,27 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
     }
 
     [Fact]
+    public async Task A_span_scan_in_direct_blocks_reads_ahead_and_sees_every_byte()
+    {
+        const int Block = 64 << 10;
+        await using var array = await Client.CreateArrayAsync<byte>(128L * Block, new RemoteArrayOptions
+        {
+            PageSize = 4096, CacheBytes = 16 * 4096, StripeCount = 2, StripeSize = Block, DirectTransferBytes = Block,
+        });
+        var data = new byte[array.Length];
+        new Random(11).NextBytes(data);
+        array.Write(0, data);
+        var block = new byte[Block];
+        for (int offset = 0; offset < data.Length; offset += Block)
+        {
+            array.Read(offset, block);
+            Assert.True(data.AsSpan(offset, Block).SequenceEqual(block), $"block at {offset} differs");
+        }
+
+        Assert.True(array.ReadAhead.Claimed > 0, "no block of the span scan was read ahead");
+    }
+
+    [Fact]
     public async Task Fill_copy_indexer_and_sequential_scans_with_read_ahead()
     {
         await using var source = await Client.CreateArrayAsync<int>(50_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 16 * 4096, ReadAheadPages = 4 });

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RemoteMem.Transport;
 
 namespace RemoteMem.Client.Arrays.Internal;
@@ -48,6 +49,7 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
     public bool HasPending => Volatile.Read(ref _pending) is not null;
 
     /// <summary>Reads [<paramref name="offset"/>, +<paramref name="length"/>) into pinned memory at <paramref name="local"/>, straight from the donors.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReadAsync(long offset, nint local, int length, CancellationToken cancellationToken)
     {
         var ahead = Interlocked.Exchange(ref _pending, null);
@@ -103,6 +105,7 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
         if (Interlocked.Exchange(ref _pending, ahead) is { } replaced) Abandon(replaced);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ClaimAsync(Pending ahead, nint local)
     {
         // Every part is claimed before any is awaited: their answers may arrive in any order.
