@@ -31,7 +31,6 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     // (On 2 cores, 2 was no better at any depth in the perf suite and worse at depth 16: two callers each pay a syscall.)
     private const int DirectSendDepth = 1;
 
-
     private readonly FrameSocket _frames;
     private readonly Socket _socket;
     private readonly RequestSlots _slots;

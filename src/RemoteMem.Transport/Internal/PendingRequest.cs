@@ -58,9 +58,6 @@ internal sealed class PendingRequest : IValueTaskSource
 
     public bool IsReadAhead => Volatile.Read(ref _aheadState) != NotAhead;
 
-    /// <summary>True once a read-ahead was dropped (abandoned, or not claimed in time): its bytes were not kept.</summary>
-    public bool WasDropped => Volatile.Read(ref _aheadState) == Dropped;
-
     /// <summary>The owner's one claim or abandonment of a read-ahead: false if it already made it.</summary>
     public bool TrySettle() => Interlocked.Exchange(ref _aheadSettled, 1) == 0;
 
@@ -97,9 +94,12 @@ internal sealed class PendingRequest : IValueTaskSource
     /// </summary>
     public bool AwaitClaim(int milliseconds)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         lock (_gate)
         {
-            if (_aheadState == AwaitingClaim) Monitor.Wait(_gate, milliseconds);
+            for (int left = milliseconds; _aheadState == AwaitingClaim && left > 0;
+                 left = milliseconds - (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds)
+                Monitor.Wait(_gate, left);
             if (_aheadState == AwaitingClaim) _aheadState = Dropped;
             return _aheadState == Claimed;
         }
