@@ -138,12 +138,13 @@ public sealed class RemoteAllocation : IAsyncDisposable
     /// <summary>
     /// Sends the reads of [<paramref name="offset"/>, +<paramref name="length"/>) ahead of their
     /// destination, when the transport can (<see cref="IReadAheadTransport"/>): see
-    /// <see cref="StripedIO.BeginReadAhead"/>. 0 when it cannot, or the lease is lost or disposed.
+    /// <see cref="StripedIO.BeginReadAhead"/>. 0, never an exception, when it cannot: the range is outside
+    /// the allocation, or the lease is lost or disposed.
     /// </summary>
     internal int BeginReadAhead(long offset, int length, ReadAhead[] parts)
     {
         if (_client.Transport is not IReadAheadTransport transport || IsLost || Volatile.Read(ref _disposed) != 0) return 0;
-        CheckRange(offset, length);
+        if (offset < 0 || length <= 0 || length > Length - offset) return 0;
         return StripedIO.BeginReadAhead(transport, _client.Transport.MaxBytesPerRequest, Volatile.Read(ref _groups), StripeSize, offset, length, parts);
     }
 

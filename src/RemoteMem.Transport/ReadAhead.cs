@@ -13,8 +13,9 @@ public interface IReadAheadTransport
     /// <summary>
     /// Sends a read of <paramref name="ops"/> (all in <paramref name="target"/>'s segment), each op's
     /// <see cref="IoOp.Local"/> an offset from the destination given at <see cref="ReadAhead.CompleteAsync"/>.
-    /// Never waits: returns a read-ahead that is not <see cref="ReadAhead.IsStarted"/> when it cannot
-    /// send at once (no connection yet, no free request slot, a spilled segment).
+    /// Never waits or throws: returns a read-ahead that is not <see cref="ReadAhead.IsStarted"/> when it
+    /// cannot send at once (no connection yet, no free request slot, a spilled segment, ops that would
+    /// not make one valid request).
     /// </summary>
     ReadAhead BeginReadAhead(SegmentTarget target, ReadOnlySpan<IoOp> ops);
 }

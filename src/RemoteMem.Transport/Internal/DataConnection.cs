@@ -133,12 +133,20 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     /// <summary>
     /// Sends a read of <paramref name="ops"/> whose destination is not known yet (each op's Local is an
     /// offset from the base a claim supplies): see <see cref="ReadAhead"/>. Null when no request slot is
-    /// free right now or the connection is closed: a read-ahead never waits.
+    /// free right now, the connection is closed, or the ops would not make a valid request (more ranges
+    /// or bytes than one carries): a read-ahead is optional, so it never waits and never throws.
     /// </summary>
     public PendingRequest? TryBeginReadAhead(in Capability capability, ReadOnlySpan<IoOp> ops)
     {
         var opcode = ops.Length == 1 ? Opcode.Read : Opcode.ReadVector;
-        ValidateData(opcode, ops);
+        long total = 0;
+        foreach (var op in ops)
+        {
+            if (op.Length < 0 || op.RemoteOffset < 0) return null;
+            total += op.Length;
+        }
+
+        if (ops.IsEmpty || ops.Length > WireLimits.MaxVectorRanges || total > MaxDataPerRequest) return null;
         if (_closure.IsClosed || !_slots.Wait(TimeSpan.Zero)) return null;
         var slot = _slots.Take();
         FillData(slot, opcode, capability, ops);

@@ -63,17 +63,23 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
         }
 
         bool continues = Interlocked.Exchange(ref _nextOffset, offset + length) == offset;
-        // This block's request goes out before the next one's: where both use one connection, the
-        // answers then come in the order the caller claims them.
-        var read = ahead is null ? allocation.ReadNativeAsync(offset, local, length, cancellationToken) : default;
-        if (continues) Start(offset + length, length);
         if (ahead is null)
         {
+            // This block's request goes out before the next one's: where both use one connection, the
+            // answers then come in the order the caller claims them.
+            var read = allocation.ReadNativeAsync(offset, local, length, cancellationToken);
+            if (continues) Start(offset + length, length);
             await read.ConfigureAwait(false);
             return;
         }
 
-        if (await ClaimAsync(ahead, local).ConfigureAwait(false)) return;
+        // Claimed before the next block is sent ahead, so the receive thread starts on this one meanwhile
+        // (Start never throws: the claimed parts are always awaited, so nothing writes into the caller's
+        // memory after this returns). Every part is claimed before any is awaited: their answers may
+        // arrive in any order.
+        for (int i = 0; i < ahead.Count; i++) ahead.Completions[i] = ahead.Parts[i].CompleteAsync(local);
+        if (continues) Start(offset + length, length);
+        if (await CompletedAsync(ahead).ConfigureAwait(false)) return;
         await allocation.ReadNativeAsync(offset, local, length, cancellationToken).ConfigureAwait(false);
     }
 
@@ -106,10 +112,8 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ClaimAsync(Pending ahead, nint local)
+    private async ValueTask<bool> CompletedAsync(Pending ahead)
     {
-        // Every part is claimed before any is awaited: their answers may arrive in any order.
-        for (int i = 0; i < ahead.Count; i++) ahead.Completions[i] = ahead.Parts[i].CompleteAsync(local);
         bool all = true;
         for (int i = 0; i < ahead.Count; i++) all &= await ahead.Completions[i].ConfigureAwait(false);
         Recycle(ahead);
