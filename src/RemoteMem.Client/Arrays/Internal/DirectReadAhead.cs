@@ -13,10 +13,10 @@ namespace RemoteMem.Client.Arrays.Internal;
 /// <para>
 /// A read sent ahead is used only for exactly the range it covers, and only if no write to remote
 /// memory was in flight when it was sent nor started or ended since (<see cref="PageCache.WriteEpoch"/>),
-/// so it never yields older bytes than a plain read would. Anything else abandons it (and, being wasted
-/// work, makes later reads back off), as do this array's own direct writes, flushes and refreshes
-/// (<see cref="Cancel"/>). When the transport
-/// drops one (the caller took too long to ask), later scans back off before reading ahead again.
+/// so it never yields older bytes than a plain read would. This array's own direct writes, flushes and
+/// refreshes abandon it (<see cref="Cancel"/>). One that is not used (the next read is elsewhere) or
+/// that the transport dropped (the caller took too long to ask) was wasted work: later reads back off
+/// before reading ahead again.
 /// </para>
 /// </summary>
 internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cache) : IDisposable
