@@ -148,7 +148,8 @@ public sealed class RemoteAllocation : IAsyncDisposable
         return StripedIO.BeginReadAhead(transport, _client.Transport.MaxBytesPerRequest, Volatile.Read(ref _groups), StripeSize, offset, length, parts);
     }
 
-    private static void Wait(ValueTask task)
+    /// <summary>Blocks a Span caller on an async transfer (no allocation when it completed at once).</summary>
+    internal static void Wait(ValueTask task)
     {
         if (task.IsCompletedSuccessfully) return;
         task.AsTask().GetAwaiter().GetResult();

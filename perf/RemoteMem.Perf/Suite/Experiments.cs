@@ -106,7 +106,7 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
 
         double streamAfter = await Baselines.SocketStreamBytesPerSecond(1 << 20, options.Duration);
         double stream = (streamBefore + streamAfter) / 2;
-        double read = Median(reads), write = Median(writes);
+        double read = Measure.Percentile([.. reads.Order()], 0.5), write = Measure.Percentile([.. writes.Order()], 0.5);
         report.Notes.Add($"Sequential array passes: raw stream 1 MiB {streamBefore / 1e9:0.00} GB/s before and {streamAfter / 1e9:0.00} GB/s after; "
             + $"reads {string.Join(", ", reads.Select(r => (r / 1e9).ToString("0.00")))} GB/s, rewrites {string.Join(", ", writes.Select(w => (w / 1e9).ToString("0.00")))} GB/s; "
             + $"{array.ReadAhead.Claimed} blocks read ahead, {array.ReadAhead.Dropped} dropped.");
@@ -195,10 +195,4 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
     private double DonorCpu() => cluster?.Donors.Sum(d => Measure.CpuSeconds(d.Pid)) ?? double.NaN;
 
     public static string Label(long size) => size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
 }

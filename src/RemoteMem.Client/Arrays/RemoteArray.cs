@@ -115,11 +115,7 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     // Span API reads ahead too.
     private unsafe void ReadDirect(long offset, Span<byte> bytes)
     {
-        fixed (byte* local = bytes)
-        {
-            var read = _readAhead.ReadAsync(offset, (nint)local, bytes.Length, CancellationToken.None);
-            if (!read.IsCompletedSuccessfully) read.AsTask().GetAwaiter().GetResult();
-        }
+        fixed (byte* local = bytes) RemoteAllocation.Wait(_readAhead.ReadAsync(offset, (nint)local, bytes.Length, CancellationToken.None));
     }
 
     private void ReadCached(long offset, Span<byte> bytes)

@@ -139,15 +139,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     public PendingRequest? TryBeginReadAhead(in Capability capability, ReadOnlySpan<IoOp> ops)
     {
         var opcode = ops.Length == 1 ? Opcode.Read : Opcode.ReadVector;
-        long total = 0;
-        foreach (var op in ops)
-        {
-            if (op.Length < 0 || op.RemoteOffset < 0) return null;
-            total += op.Length;
-        }
-
-        if (ops.IsEmpty || ops.Length > WireLimits.MaxVectorRanges || total > MaxDataPerRequest) return null;
-        if (_closure.IsClosed || !_slots.Wait(TimeSpan.Zero)) return null;
+        if (DataError(opcode, ops) is not null || _closure.IsClosed || !_slots.Wait(TimeSpan.Zero)) return null;
         var slot = _slots.Take();
         FillData(slot, opcode, capability, ops);
         slot.ArmReadAhead();
@@ -161,20 +153,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     {
         CheckReadAhead(slot, generation);
         bool claimed = slot.TryClaim(destinationBase);
-        try
-        {
-            await slot.AsValueTask().ConfigureAwait(false);
-            return claimed;
-        }
-        catch (Exception ex) when (ex is ConnectionFailedException or WireException)
-        {
-            // The caller reads the ordinary way, which retries or reports the failure as any read does.
-            return false;
-        }
-        finally
-        {
-            _slots.Release(slot);
-        }
+        return await ReleaseWhenAnsweredAsync(slot).ConfigureAwait(false) && claimed;
     }
 
     /// <summary>Gives up a read-ahead: its answer is discarded when it comes, and the slot freed.</summary>
@@ -192,15 +171,19 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
             throw new InvalidOperationException("This read-ahead was already completed or abandoned.");
     }
 
-    private async Task ReleaseWhenAnsweredAsync(PendingRequest slot)
+    // Waits for a read-ahead's answer and frees its slot; false when it failed (a claimer then reads the
+    // ordinary way, which retries or reports the failure as any read does).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReleaseWhenAnsweredAsync(PendingRequest slot)
     {
         try
         {
             await slot.AsValueTask().ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (ex is ConnectionFailedException or WireException)
         {
-            // Nobody wanted the bytes; the failure reaches whoever sends next on this connection.
+            return false;
         }
         finally
         {
@@ -210,21 +193,28 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
 
     private void ValidateData(Opcode opcode, ReadOnlySpan<IoOp> ops)
     {
+        if (DataError(opcode, ops) is { } error) throw error;
+    }
+
+    // What is wrong with a data request, or null: thrown by callers that must send, a reason to skip for a read-ahead.
+    private Exception? DataError(Opcode opcode, ReadOnlySpan<IoOp> ops)
+    {
         if (opcode is not (Opcode.Read or Opcode.Write or Opcode.ReadVector or Opcode.WriteVector))
-            throw new ArgumentException($"{opcode} is not a data opcode.", nameof(opcode));
+            return new ArgumentException($"{opcode} is not a data opcode.", nameof(opcode));
         if (ops.IsEmpty || ops.Length > WireLimits.MaxVectorRanges)
-            throw new ArgumentException($"A data request carries 1 to {WireLimits.MaxVectorRanges} ranges.", nameof(ops));
+            return new ArgumentException($"A data request carries 1 to {WireLimits.MaxVectorRanges} ranges.", nameof(ops));
         if (opcode is Opcode.Read or Opcode.Write && ops.Length != 1)
-            throw new ArgumentException($"{opcode} carries exactly one range; use the vector form for more.", nameof(ops));
+            return new ArgumentException($"{opcode} carries exactly one range; use the vector form for more.", nameof(ops));
         long total = 0;
         foreach (var op in ops)
         {
-            if (op.Length < 0 || op.RemoteOffset < 0) throw new ArgumentOutOfRangeException(nameof(ops), "Negative offset or length.");
+            if (op.Length < 0 || op.RemoteOffset < 0) return new ArgumentOutOfRangeException(nameof(ops), "Negative offset or length.");
             total += op.Length;
         }
 
-        if (total > MaxDataPerRequest)
-            throw new ArgumentException($"A data request moves at most {MaxDataPerRequest} bytes; this one asked for {total}.", nameof(ops));
+        return total > MaxDataPerRequest
+            ? new ArgumentException($"A data request moves at most {MaxDataPerRequest} bytes; this one asked for {total}.", nameof(ops))
+            : null;
     }
 
     private static void FillData(PendingRequest slot, Opcode opcode, in Capability capability, ReadOnlySpan<IoOp> ops)
