@@ -250,6 +250,5 @@ public sealed class FrameClient : IAsyncDisposable
         Close(new ConnectionFailedException(Endpoint, "the connection was closed by this process"));
         await _pipe.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(_sendLoop, _receiveLoop).ConfigureAwait(false);
-        _slots.Dispose();
     }
 }

@@ -32,6 +32,7 @@ public sealed class DonorService : BackgroundService
     private FrameClient? _manager;
     private string _managerEndpoint = "";
     private volatile bool _leaving;
+    private readonly TaskCompletionSource _deregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DonorService(IOptions<DonorOptions> options, IOptions<ClusterOptions> cluster, ILogger<DonorService> logger, TransportOptions? transport = null, IHostApplicationLifetime? lifetime = null)
     {
@@ -127,21 +128,30 @@ public sealed class DonorService : BackgroundService
                 _managerEndpoint = await ManagerAddress.ResolveAsync(_options, stoppingToken);
                 await using var manager = await FrameClient.ConnectAsync(_managerEndpoint, _secret, PeerRole.Donor, _transport, _logger, stoppingToken);
                 _manager = manager;
-                var interval = await RegisterAsync(manager, stoppingToken);
-                delay = TimeSpan.FromMilliseconds(250);
-                while (!stoppingToken.IsCancellationRequested && !_leaving)
+                try
                 {
-                    await Task.Delay(interval, stoppingToken);
-                    var beat = new DonorHeartbeat(_core.DonorId, (ulong)_core.LeasedBytes, (ulong)_core.FreeBytes, (ulong)Environment.WorkingSet, (uint)_core.SegmentCount);
-                    try
+                    var interval = await RegisterAsync(manager, stoppingToken);
+                    delay = TimeSpan.FromMilliseconds(250);
+                    while (!stoppingToken.IsCancellationRequested && !_leaving)
                     {
-                        await manager.CallAsync(Opcode.DonorHeartbeat, beat.Encode(), stoppingToken);
+                        await Task.Delay(interval, stoppingToken);
+                        var beat = new DonorHeartbeat(_core.DonorId, (ulong)_core.LeasedBytes, (ulong)_core.FreeBytes, (ulong)Environment.WorkingSet, (uint)_core.SegmentCount);
+                        try
+                        {
+                            await manager.CallAsync(Opcode.DonorHeartbeat, beat.Encode(), stoppingToken);
+                        }
+                        catch (WireException ex) when (ex.Code == ErrorCode.UnknownDonor && !_leaving)
+                        {
+                            // The manager declared us dead (or restarted): register again.
+                            interval = await RegisterAsync(manager, stoppingToken);
+                        }
                     }
-                    catch (WireException ex) when (ex.Code == ErrorCode.UnknownDonor && !_leaving)
-                    {
-                        // The manager declared us dead (or restarted): register again.
-                        interval = await RegisterAsync(manager, stoppingToken);
-                    }
+                }
+                finally
+                {
+                    // StopAsync deregisters over this connection: closing it under that call would leave
+                    // the manager to find the donor gone and declare it dead instead of departed.
+                    if (_leaving) await _deregistered.Task;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -200,17 +210,21 @@ public sealed class DonorService : BackgroundService
 
         // From here on the registration loop must not re-register: the manager is told we leave.
         _leaving = true;
-        if (manager is not null && _core.DonorId != 0)
+        try
         {
-            try
+            if (manager is not null && _core.DonorId != 0)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await manager.CallAsync(Opcode.DonorDeregister, new DonorDeregister(_core.DonorId, StopReason).Encode(), timeout.Token);
             }
-            catch (Exception ex) when (ex is ConnectionFailedException or WireException or OperationCanceledException or IOException)
-            {
-                // The manager will time us out instead.
-            }
+        }
+        catch (Exception ex) when (ex is ConnectionFailedException or WireException or OperationCanceledException or IOException)
+        {
+            // The manager will time us out instead.
+        }
+        finally
+        {
+            _deregistered.TrySetResult();
         }
 
         await _executors.DisposeAsync();

@@ -6,8 +6,10 @@ namespace RemoteMem.Transport.Internal;
 /// The request slots of one client connection, allocated once and reused: at most
 /// <c>MaxInFlight</c> requests are in flight, a further caller waits for a slot (backpressure), and a
 /// slot's index is the low half of its request id, so an answer finds its slot without a lookup.
+/// Nothing here needs disposing (the semaphore never makes its wait handle): a call still unwinding
+/// after its connection was disposed releases its slot like any other.
 /// </summary>
-internal sealed class RequestSlots : IDisposable
+internal sealed class RequestSlots
 {
     private readonly PendingRequest[] _slots;
     private readonly Stack<int> _free;
@@ -75,6 +77,4 @@ internal sealed class RequestSlots : IDisposable
     {
         foreach (var slot in _slots) slot.TryFail(reason);
     }
-
-    public void Dispose() => _available.Dispose();
 }

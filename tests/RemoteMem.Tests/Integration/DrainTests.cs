@@ -32,7 +32,8 @@ public sealed class DrainTests
 
         var leaving = cluster.Donors.First(d => allocation.Donors.Contains(d.Endpoint));
         await Task.Delay(300);
-        Assert.Equal(0, await leaving.StopAsync(TimeSpan.FromSeconds(30)));
+        int exitCode = await leaving.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"the donor exited with {exitCode}:{Environment.NewLine}{leaving.LogTail}");
         long atExit = workload.Operations;
         await Task.Delay(300);
         stop.Cancel();
@@ -40,7 +41,8 @@ public sealed class DrainTests
         Assert.True(workload.Operations > atExit, "the workload made no progress after the donor left");
 
         var status = await client.GetStatusAsync();
-        Assert.Equal(DonorHealth.Left, status.Donors.Single(d => d.Endpoint == leaving.Endpoint).Health);
+        var health = status.Donors.Single(d => d.Endpoint == leaving.Endpoint).Health;
+        Assert.True(health == DonorHealth.Left, $"the donor is {health}, not Left. Donor:{Environment.NewLine}{leaving.LogTail}{Environment.NewLine}Manager:{Environment.NewLine}{cluster.Manager.LogTail}");
         var lease = status.Leases.Single(l => l.Id == allocation.LeaseId);
         Assert.False(lease.Lost, lease.LostReason);
         Assert.DoesNotContain(status.Donors.Single(d => d.Endpoint == leaving.Endpoint).Id, lease.DonorIds);
