@@ -35,6 +35,41 @@ internal static class Measure
         return latencies;
     }
 
+    /// <summary>
+    /// Latencies of two operations taken in alternating blocks of <paramref name="block"/> samples (ABBA
+    /// order), each block after <paramref name="warmup"/> unmeasured runs: on a shared host a baseline
+    /// measured before or after drifts by more than the difference being compared, while alternating
+    /// sample by sample keeps both paths' threads busy at once (two fabric endpoints' progress threads
+    /// then compete for two cores). Microseconds, each array sorted.
+    /// </summary>
+    public static async Task<(double[] First, double[] Second)> PairedLatenciesAsync(int warmup, int count, int block, Func<ValueTask> first, Func<ValueTask> second)
+    {
+        var a = new double[count];
+        var b = new double[count];
+        for (int done = 0, round = 0; done < count; done += block, round++)
+        {
+            int n = Math.Min(block, count - done);
+            bool firstLeads = (round & 1) == 0;
+            await BlockAsync(firstLeads ? first : second, warmup, (firstLeads ? a : b).AsMemory(done, n));
+            await BlockAsync(firstLeads ? second : first, warmup, (firstLeads ? b : a).AsMemory(done, n));
+        }
+
+        Array.Sort(a);
+        Array.Sort(b);
+        return (a, b);
+    }
+
+    private static async ValueTask BlockAsync(Func<ValueTask> operation, int warmup, Memory<double> latencies)
+    {
+        for (int i = 0; i < warmup; i++) await operation();
+        for (int i = 0; i < latencies.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await operation();
+            latencies.Span[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+    }
+
     public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
     /// <summary>User + system CPU seconds of a process, from /proc.</summary>
