@@ -19,9 +19,11 @@ public sealed class TransportOptions
 
     /// <summary>
     /// How long a connection holds the answer of a read sent ahead (<see cref="IReadAheadTransport"/>)
-    /// for its caller to claim before discarding it. Answers behind it on the connection wait meanwhile.
-    /// Default 5 ms: a scan claims within microseconds, or a few milliseconds when its thread is not
-    /// scheduled at once on a busy node; one that computes between blocks gives up reading ahead.
+    /// for its caller to claim before discarding it. Answers behind it on the connection would wait
+    /// meanwhile, so an ordinary request in flight ends the hold at once (the read-ahead is discarded;
+    /// only other read-aheads wait). Default 5 ms: a scan claims within microseconds, or a few
+    /// milliseconds when its thread is not scheduled at once on a busy node; one that computes between
+    /// blocks gives up reading ahead.
     /// </summary>
     public TimeSpan ReadAheadHold { get; set; } = TimeSpan.FromMilliseconds(5);
 

@@ -47,6 +47,8 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     private int _sending;
     private int _sendScheduled;
     private int _outstanding;
+    private int _aheadOutstanding; // of _outstanding, the read-aheads
+    private PendingRequest? _holding; // the read-ahead whose answer the receive thread holds for its claim
 
     private DataConnection(FrameSocket frames, string endpoint, TransportOptions options, ILogger logger)
     {
@@ -143,6 +145,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         var slot = _slots.Take();
         FillData(slot, opcode, capability, ops);
         slot.ArmReadAhead();
+        Interlocked.Increment(ref _aheadOutstanding);
         Submit(slot, synchronous: false);
         return slot;
     }
@@ -240,6 +243,10 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
         slot.Arm(id, synchronous, Environment.TickCount64 + _timeoutTicks);
         int depth = Interlocked.Increment(ref _outstanding);
+        // An ordinary request's answer would queue behind a read-ahead answer held for its claim: end the
+        // hold (the read-ahead is dropped; its owner reads the block itself). The receive thread checks
+        // _outstanding after publishing _holding, so one of the two sees the other.
+        if (!slot.IsReadAhead) Volatile.Read(ref _holding)?.Drop();
         // A closing connection fails slots only after it is marked closed, so a slot pushed here is never
         // one that a failed caller already released and reused.
         if (_closure.IsClosed)
@@ -406,6 +413,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         if (!slot.TryTransition(PendingRequest.Pending, PendingRequest.Delivering))
             throw new WireException(ErrorCode.MalformedFrame, $"{Endpoint} answered request {header.RequestId:x}, which is not pending.");
         Interlocked.Decrement(ref _outstanding);
+        if (slot.IsReadAhead) Interlocked.Decrement(ref _aheadOutstanding);
 
         Exception? error;
         try
@@ -445,9 +453,10 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
             if (slot.IsReadAhead)
             {
                 // Its bytes wait in the socket until the caller says where they go. The wait is short
-                // (TransportOptions.ReadAheadHold): answers behind it wait too. A caller that claims
-                // later reads the block again the ordinary way.
-                if (!slot.AwaitClaim(_readAheadHoldMs))
+                // (TransportOptions.ReadAheadHold), and none at all while an ordinary request is in flight,
+                // whose answer would wait behind it. A caller that claims later reads the block again
+                // the ordinary way.
+                if (!Hold(slot))
                 {
                     Skip(header.PayloadLength);
                     return null;
@@ -466,6 +475,18 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         }
 
         return error;
+    }
+
+    // Waits for a read-ahead's claim; true when claimed. Submit drops the held slot when an ordinary
+    // request arrives meanwhile; one already in flight (sent after the read-ahead, so answered after
+    // it) drops it here. Other read-aheads behind it do not: they are as speculative as this one.
+    private bool Hold(PendingRequest slot)
+    {
+        Interlocked.Exchange(ref _holding, slot);
+        if (Volatile.Read(ref _outstanding) > Volatile.Read(ref _aheadOutstanding)) slot.Drop();
+        bool claimed = slot.AwaitClaim(_readAheadHoldMs);
+        Volatile.Write(ref _holding, null);
+        return claimed;
     }
 
     // Moves the next destination.Length bytes of the stream into destination: what is buffered first,

@@ -26,12 +26,12 @@ internal sealed class DonorSegment : IAsyncDisposable
 
     public DataConnection Connection { get; }
 
-    public static async Task<DonorSegment> StartAsync(long donorBytes, long segmentBytes)
+    public static async Task<DonorSegment> StartAsync(long donorBytes, long segmentBytes, TransportOptions? options = null)
     {
         var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: donorBytes);
         var client = await cluster.ConnectAsync();
         var allocation = await client.AllocateAsync(segmentBytes);
-        var connection = await DataConnection.ConnectAsync(allocation.Targets[0].Endpoint, cluster.Secret, new TransportOptions());
+        var connection = await DataConnection.ConnectAsync(allocation.Targets[0].Endpoint, cluster.Secret, options ?? new TransportOptions());
         return new DonorSegment(cluster, client, allocation, connection);
     }
 

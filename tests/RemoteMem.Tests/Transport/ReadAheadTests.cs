@@ -55,6 +55,38 @@ public sealed class ReadAheadTests
         Assert.True(connection.IsConnected);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_request_behind_an_unclaimed_read_ahead_does_not_wait_for_its_hold(bool sendWhileHeld)
+    {
+        // A hold far longer than the test may take: the request behind must not sit it out.
+        var options = new TransportOptions { ReadAheadHold = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(60) };
+        await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 4L << 20, options);
+        var (allocation, target, connection) = (donor.Allocation, donor.Target, donor.Connection);
+        var data = new byte[2 << 20];
+        new Random(5).NextBytes(data);
+        await allocation.WriteAsync(0, data);
+
+        using var destination = new NativeBuffer(1 << 20);
+        using var plain = new NativeBuffer(4096);
+        var ahead = Begin(connection, target, [new IoOp(0, 0, 1 << 20)]);
+        // Sent at once, the request is in flight when the answer arrives; sent later, it meets the answer already held.
+        if (sendWhileHeld) await Task.Delay(300);
+        await connection.ExecuteAsync(Opcode.Read, target.Capability, new[] { new IoOp(1 << 20, plain.Address, 4096) }).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(data.AsSpan(1 << 20, 4096).SequenceEqual(plain.Span));
+
+        // The read-ahead gave way: its claim is refused and its destination untouched.
+        Assert.False(await ahead.CompleteAsync(destination.Address));
+        Assert.True(destination.Span.IndexOfAnyExcept((byte)0) < 0, "a dropped read-ahead wrote into its destination");
+
+        // With nothing behind it, a read-ahead is still held for its claim.
+        var held = Begin(connection, target, [new IoOp(0, 0, 1 << 20)]);
+        await Task.Delay(300);
+        Assert.True(await held.CompleteAsync(destination.Address));
+        Assert.True(data.AsSpan(0, 1 << 20).SequenceEqual(destination.Span));
+    }
+
     [Fact]
     public async Task A_read_ahead_the_donor_refuses_reports_false_so_the_caller_reads_the_ordinary_way()
     {
