@@ -40,7 +40,8 @@ internal static class Measure
     /// order), each block after <paramref name="warmup"/> unmeasured runs: on a shared host a baseline
     /// measured before or after drifts by more than the difference being compared, while alternating
     /// sample by sample keeps both paths' threads busy at once (two fabric endpoints' progress threads
-    /// then compete for two cores). Microseconds, each array sorted.
+    /// then compete for two cores). Microseconds, each array sorted. An A/A run (raw libfabric on both
+    /// sides) gave p50s within 2% of each other.
     /// </summary>
     public static async Task<(double[] First, double[] Second)> PairedLatenciesAsync(int warmup, int count, int block, Func<ValueTask> first, Func<ValueTask> second)
     {
