@@ -394,6 +394,7 @@ internal sealed class FabricEndpoint : IDisposable
         switch (status)
         {
             case 0:
+                if (_sharedMemory) path.ReapInline(); // shm completed it inside the post (cross-memory attach)
                 return;
             case RmRdmaConstants.StatusEAgain:
                 path.Defer(operation);

@@ -74,7 +74,7 @@ internal sealed unsafe class ProgressLoop
         if (_thread.IsAlive && Thread.CurrentThread != _thread) _thread.Join();
     }
 
-    private void Wake()
+    public void Wake()
     {
         try
         {
@@ -153,7 +153,8 @@ internal sealed unsafe class ProgressLoop
         }
     }
 
-    private void Complete(nint context)
+    /// <summary>Completes the operation of one completion entry; also called by posting threads that read the CQ (DataPath.ReapInline).</summary>
+    public void Complete(nint context)
     {
         if (!_pool.TryFind(context, out var operation))
         {
