@@ -139,9 +139,8 @@ internal sealed class DataPath
     public void Defer(FabricOperation operation) => _progress.Defer(operation);
 
     /// <summary>
-    /// Takes, on the posting thread, the completions the queue already holds. shm performs a read (and a
-    /// large write) with cross-memory attach inside fi_read/fi_write, so its completion is there when the
-    /// post returns: taking it here completes the caller's operation before the caller awaits it, without
+    /// Takes, on the posting thread, the completions the queue already holds. shm performs a read with
+    /// cross-memory attach inside fi_read, so its completion is there when the post returns: taking it here completes the caller's operation before the caller awaits it, without
     /// waking the progress thread and without a thread-pool hop (shm 8 B reads: ~5-11 µs before). Entries
     /// of other callers' operations are completed as the progress thread would (their continuations still
     /// run on the pool). An error entry is left to the progress thread, which is woken for it. The domain
