@@ -131,7 +131,7 @@ internal static class Baselines
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             client.Send(ping);
             if (!ReceiveAll(client, pong)) throw new IOException("The ping-pong echo thread closed the connection.");
-            if (i >= 0) latencies[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            if (i >= 0) latencies[i] = Measure.MicrosecondsSince(start);
         }
 
         if (!ping.AsSpan().SequenceEqual(pong)) throw new IOException("The ping-pong echo returned other bytes than it was sent.");

@@ -16,8 +16,63 @@ internal static class StripedIO
     /// <summary>Moves <paramref name="length"/> bytes at <paramref name="offset"/> of the lease from or to contiguous local memory.</summary>
     public static ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, long offset, nint local, long length, CancellationToken cancellationToken)
     {
+        if (length <= transport.MaxBytesPerRequest && (offset + length - 1) / stripeSize == offset / stripeSize)
+        {
+            var (segment, remote) = Locate(offset, stripeSize, groups.Length);
+            var group = groups[segment];
+            if (!write || group.Length == 1)
+                return RunOneAsync(transport, group[0], write, new IoOp(remote, local, (int)length), cancellationToken);
+        }
+
         var range = new IoOp(offset, local, checked((int)length));
         return RunAsync(transport, groups, stripeSize, write, new ReadOnlySpan<IoOp>(in range), cancellationToken);
+    }
+
+    // One request to one copy, the common small transfer (within a stripe; a read, or a write of an
+    // unreplicated lease): no plan and no task array. A transport that completed it inline (shm) gets its
+    // op array back at once, with no async layer.
+    private static ValueTask RunOneAsync(ISegmentTransport transport, SegmentTarget target, bool write, IoOp op, CancellationToken cancellationToken)
+    {
+        var ops = ArrayPool<IoOp>.Shared.Rent(1);
+        ops[0] = op;
+        ValueTask pending;
+        try
+        {
+            pending = write ? transport.WriteAsync(target, ops.AsMemory(0, 1), cancellationToken) : transport.ReadAsync(target, ops.AsMemory(0, 1), cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            ArrayPool<IoOp>.Shared.Return(ops);
+            return ValueTask.FromException(ex);
+        }
+
+        if (!pending.IsCompleted) return ReturnWhenDoneAsync(pending, ops);
+        try
+        {
+            pending.GetAwaiter().GetResult(); // also hands a pooled source back
+            return default;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+        finally
+        {
+            ArrayPool<IoOp>.Shared.Return(ops);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask ReturnWhenDoneAsync(ValueTask pending, IoOp[] ops)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<IoOp>.Shared.Return(ops);
+        }
     }
 
     /// <summary>
@@ -136,6 +191,13 @@ internal static class StripedIO
         }
     }
 
+    /// <summary>Where byte <paramref name="offset"/> of the lease lives: stripe s on segment s % n, at (s / n) * stripe within it.</summary>
+    internal static (int Segment, long Offset) Locate(long offset, int stripeSize, int segments)
+    {
+        long stripe = offset / stripeSize;
+        return ((int)(stripe % segments), (stripe / segments) * stripeSize + offset % stripeSize);
+    }
+
     private static void ExceptionDispatch(Exception ex) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
 
     /// <summary>The plan for one contiguous range (<see cref="Plan(int, int, int, ReadOnlySpan{IoOp}, IoOp[], ValueTuple{int, int, int}[])"/>).</summary>
@@ -171,7 +233,7 @@ internal static class StripedIO
                     while (from < to)
                     {
                         int piece = (int)Math.Min(to - from, maxBytes);
-                        long remote = (s / segments) * stripeSize + (from - s * stripeSize);
+                        long remote = Locate(from, stripeSize, segments).Offset;
                         nint address = range.Local + (nint)(from - offset);
                         if (batchBytes + piece > maxBytes || opCount - batchStart == WireLimits.MaxVectorRanges)
                         {
