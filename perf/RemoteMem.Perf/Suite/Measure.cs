@@ -22,15 +22,8 @@ internal static class Measure
     /// <summary>Latencies in microseconds of <paramref name="count"/> sequential operations after <paramref name="warmup"/>.</summary>
     public static async Task<double[]> LatenciesAsync(int warmup, int count, Func<int, ValueTask> operation)
     {
-        for (int i = 0; i < warmup; i++) await operation(i);
         var latencies = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            await operation(warmup + i);
-            latencies[i] = MicrosecondsSince(start);
-        }
-
+        await TimeAsync(operation, warmup, latencies);
         Array.Sort(latencies);
         return latencies;
     }
@@ -51,8 +44,9 @@ internal static class Measure
         {
             int n = Math.Min(block, count - done);
             bool firstLeads = (round & 1) == 0;
-            await BlockAsync(firstLeads ? first : second, warmup, (firstLeads ? a : b).AsMemory(done, n));
-            await BlockAsync(firstLeads ? second : first, warmup, (firstLeads ? b : a).AsMemory(done, n));
+            var (lead, follow) = firstLeads ? (first, second) : (second, first);
+            await TimeAsync(_ => lead(), warmup, (firstLeads ? a : b).AsMemory(done, n));
+            await TimeAsync(_ => follow(), warmup, (firstLeads ? b : a).AsMemory(done, n));
         }
 
         Array.Sort(a);
@@ -60,13 +54,14 @@ internal static class Measure
         return (a, b);
     }
 
-    private static async ValueTask BlockAsync(Func<ValueTask> operation, int warmup, Memory<double> latencies)
+    // Runs `warmup` untimed operations, then times one per element of `latencies` (the operation gets its running index).
+    private static async ValueTask TimeAsync(Func<int, ValueTask> operation, int warmup, Memory<double> latencies)
     {
-        for (int i = 0; i < warmup; i++) await operation();
+        for (int i = 0; i < warmup; i++) await operation(i);
         for (int i = 0; i < latencies.Length; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            await operation();
+            await operation(warmup + i);
             latencies.Span[i] = MicrosecondsSince(start);
         }
     }

@@ -46,20 +46,10 @@ internal static class StripedIO
             return ValueTask.FromException(ex);
         }
 
-        if (!pending.IsCompleted) return ReturnWhenDoneAsync(pending, ops);
-        try
-        {
-            pending.GetAwaiter().GetResult(); // also hands a pooled source back
-            return default;
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException(ex);
-        }
-        finally
-        {
-            ArrayPool<IoOp>.Shared.Return(ops);
-        }
+        if (!pending.IsCompletedSuccessfully) return ReturnWhenDoneAsync(pending, ops);
+        pending.GetAwaiter().GetResult(); // hands a pooled source back
+        ArrayPool<IoOp>.Shared.Return(ops);
+        return default;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
