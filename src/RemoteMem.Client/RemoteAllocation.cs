@@ -155,8 +155,6 @@ public sealed class RemoteAllocation : IAsyncDisposable
         task.AsTask().GetAwaiter().GetResult();
     }
 
-    private static unsafe nint Address(MemoryHandle pin) => (nint)pin.Pointer;
-
     private void CheckWritable()
     {
         if (!IsWritable) throw new InvalidOperationException($"Lease {LeaseId} was opened read-only; open it with writable: true to write.");
@@ -170,25 +168,74 @@ public sealed class RemoteAllocation : IAsyncDisposable
     }
 
     /// <summary>
-    /// The one transfer path: pins <paramref name="memory"/> when given (async callers) or uses
-    /// <paramref name="local"/> (callers that pinned a span), or moves the <paramref name="scattered"/>
-    /// ranges when given instead; then runs the striped requests, recovering from donor failures as documented.
+    /// The one transfer path: moves [<paramref name="offset"/>, +<paramref name="length"/>) from or to
+    /// <paramref name="memory"/> when given (async callers) or <paramref name="local"/> (callers that pinned
+    /// a span), or the <paramref name="scattered"/> ranges when given instead, recovering from donor
+    /// failures as documented.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask TransferAsync(bool write, long offset, ReadOnlyMemory<byte> memory, nint local, long length, CancellationToken cancellationToken, ReadOnlyMemory<IoOp> scattered = default)
+    /// <remarks>
+    /// The first attempt runs without an async layer, and a managed buffer is held by <c>fixed</c> rather
+    /// than a GCHandle: a transport that completes inline (shm) then pays for neither (together ~0.1 µs of
+    /// a 2.8 µs read). An attempt still in flight pins the buffer before the <c>fixed</c> scope ends, so the
+    /// buffer never moves while the transport holds its address.
+    /// </remarks>
+    private unsafe ValueTask TransferAsync(bool write, long offset, ReadOnlyMemory<byte> memory, nint local, long length, CancellationToken cancellationToken, ReadOnlyMemory<IoOp> scattered = default)
     {
-        using var pin = memory.Pin();
-        if (!memory.IsEmpty) local = Address(pin);
-        long deadline = Environment.TickCount64 + (long)_client.Options.DataTimeout.TotalMilliseconds;
-        while (true)
+        long started = Environment.TickCount64;
+        if (memory.IsEmpty)
+        {
+            var request = new Transfer(write, offset, local, length, scattered);
+            var pending = Attempt(request, cancellationToken);
+            return pending.IsCompletedSuccessfully ? Done(pending) : FinishAsync(pending, default, request, started, cancellationToken);
+        }
+
+        fixed (byte* pointer = memory.Span)
+        {
+            var request = new Transfer(write, offset, (nint)pointer, length, scattered);
+            var pending = Attempt(request, cancellationToken);
+            return pending.IsCompletedSuccessfully ? Done(pending) : FinishAsync(pending, memory.Pin(), request, started, cancellationToken);
+        }
+    }
+
+    /// <summary>One transfer's parameters, the same for every attempt.</summary>
+    private readonly record struct Transfer(bool Write, long Offset, nint Local, long Length, ReadOnlyMemory<IoOp> Scattered);
+
+    // Consumes a completed result (hands a pooled source back) and reports plain success.
+    private static ValueTask Done(ValueTask completed)
+    {
+        completed.GetAwaiter().GetResult();
+        return default;
+    }
+
+    // Runs the striped requests once; whatever goes wrong comes back in the task, for FinishAsync to sort.
+    private ValueTask Attempt(in Transfer transfer, CancellationToken cancellationToken)
+    {
+        try
         {
             ThrowIfLost(null);
+            var groups = Volatile.Read(ref _groups);
+            return transfer.Scattered.IsEmpty
+                ? StripedIO.RunAsync(_client.Transport, groups, StripeSize, transfer.Write, transfer.Offset, transfer.Local, transfer.Length, cancellationToken)
+                : StripedIO.RunAsync(_client.Transport, groups, StripeSize, transfer.Write, transfer.Scattered.Span, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Waits for an attempt, and after a recoverable failure renews and tries again until the data timeout.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishAsync(ValueTask pending, MemoryHandle pin, Transfer transfer, long started, CancellationToken cancellationToken)
+    {
+        using var _ = pin;
+        long deadline = started + (long)_client.Options.DataTimeout.TotalMilliseconds;
+        while (true)
+        {
             Exception? failure;
             try
             {
-                await (scattered.IsEmpty
-                    ? StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _groups), StripeSize, write, offset, local, length, cancellationToken)
-                    : StripedIO.RunAsync(_client.Transport, Volatile.Read(ref _groups), StripeSize, write, scattered.Span, cancellationToken)).ConfigureAwait(false);
+                await pending.ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (Errors.IsConnectionFailure(ex))
@@ -207,6 +254,7 @@ public sealed class RemoteAllocation : IAsyncDisposable
             }
 
             await RecoverAsync(failure, deadline, cancellationToken).ConfigureAwait(false);
+            pending = Attempt(transfer, cancellationToken);
         }
     }
 

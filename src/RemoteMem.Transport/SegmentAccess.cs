@@ -1,3 +1,4 @@
+using RemoteMem.Transport.Internal;
 using RemoteMem.Wire;
 
 namespace RemoteMem.Transport;
@@ -12,7 +13,7 @@ public static class SegmentAccess
     public static void Check(SegmentTarget target, ReadOnlySpan<IoOp> ops, bool write)
     {
         var capability = target.Capability;
-        if (capability.ExpiresUnixMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
+        if (capability.ExpiresUnixMs <= ExpiryClock.UnixMilliseconds)
             throw new WireException(ErrorCode.CapabilityExpired, $"capability of lease {capability.LeaseId} expired");
         var needed = write ? Rights.Write : Rights.Read;
         if ((capability.Rights & needed) != needed)
