@@ -34,8 +34,10 @@ public sealed record FabricAddress(string Provider, byte[] Name, ulong Key, ulon
         return new FabricAddress(provider, name, r.ReadUInt64(), r.ReadUInt64());
     }
 
+    // Looked up per one-sided operation (the client's peer table): the same instance, or the cheap fields, decide first.
     public bool Equals(FabricAddress? other) =>
-        other is not null && Provider == other.Provider && Name.AsSpan().SequenceEqual(other.Name) && Key == other.Key && Base == other.Base;
+        ReferenceEquals(this, other) ||
+        (other is not null && Key == other.Key && Base == other.Base && Provider == other.Provider && Name.AsSpan().SequenceEqual(other.Name));
 
-    public override int GetHashCode() => HashCode.Combine(Provider, Key, Base, Name.Length);
+    public override int GetHashCode() => HashCode.Combine(Key, Base, Name.Length);
 }
