@@ -83,7 +83,7 @@ public sealed class AllocationOptions
     /// <summary>Donors to stripe over; 0 lets the manager choose (as many as useful, most free memory first).</summary>
     public int StripeCount { get; set; }
 
-    /// <summary>Bytes per stripe (a power of two, at least 4 KiB); 0 for the manager's default (1 MiB).</summary>
+    /// <summary>Bytes per stripe (a power of two, at least 4 KiB); 0 for the manager's default (512 KiB).</summary>
     public int StripeSize { get; set; }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal static class ManagerCommand
         var heartbeat = new Option<string?>("--heartbeat-interval") { Description = "How often donors report (default 1s)." };
         var donorTimeout = new Option<string?>("--donor-timeout") { Description = "Silence after which a donor is declared dead (default 5s)." };
         var leaseTtl = new Option<string?>("--lease-ttl") { Description = "Default lease lifetime between renewals (default 30s)." };
-        var stripe = new Option<string?>("--stripe-size") { Description = "Default stripe size (default 1MiB)." };
+        var stripe = new Option<string?>("--stripe-size") { Description = "Default stripe size (default 512KiB)." };
         var stateFile = new Option<string?>("--state-file") { Description = "Keep the manager's state (donors, leases) in this file so that leases survive a manager restart (default: memory only)." };
         var rebuildBandwidth = new Option<string?>("--rebuild-bandwidth") { Description = "Cap on the bytes per second a rebuild of lost replicas copies, e.g. 500MB (default), 0 for none." };
         var spillDir = new Option<string?>("--spill-dir") { Description = "A folder every node sees where a drain writes the data of leases that allow it (AllowSpill) when no donor has room (default: none)." };
