@@ -64,41 +64,8 @@ internal static class Baselines
     /// <summary>Round trips on loopback: a 16-byte request answered with <paramref name="answerSize"/> bytes. Latencies in microseconds, sorted.</summary>
     public static async Task<double[]> PingPongMicroseconds(int answerSize, int count)
     {
-        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var server = Task.Run(async () =>
-        {
-            using var socket = await listener.AcceptAsync();
-            socket.NoDelay = true;
-            var request = new byte[16];
-            var answer = new byte[answerSize];
-            while (true)
-            {
-                int got = 0;
-                while (got < request.Length)
-                {
-                    int n = await socket.ReceiveAsync(request.AsMemory(got), SocketFlags.None);
-                    if (n == 0) return;
-                    got += n;
-                }
-
-                await socket.SendAsync(answer, SocketFlags.None);
-            }
-        });
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        var ask = new byte[16];
-        var reply = new byte[answerSize];
-        var latencies = await Measure.LatenciesAsync(200, count, async _ =>
-        {
-            await client.SendAsync(ask, SocketFlags.None);
-            int got = 0;
-            while (got < reply.Length) got += await client.ReceiveAsync(reply.AsMemory(got), SocketFlags.None);
-        });
-        client.Shutdown(SocketShutdown.Both);
-        await server;
-        return latencies;
+        await using var pingPong = await PingPong.OpenAsync(answerSize);
+        return await Measure.LatenciesAsync(200, count, _ => pingPong.RoundTripAsync());
     }
 
     /// <summary>
