@@ -8,6 +8,37 @@ internal static class Measure
     /// <summary>Runs <paramref name="parallel"/> loops of <paramref name="operation"/> (returning bytes moved) for <paramref name="duration"/>; bytes per second.</summary>
     public static async Task<double> ThroughputAsync(int parallel, TimeSpan duration, Func<int, long, ValueTask<long>> operation)
     {
+        var (bytes, seconds) = await RunAsync(parallel, duration, operation);
+        return bytes / seconds;
+    }
+
+    /// <summary>
+    /// Throughput of two operations run in alternating slices of <paramref name="slice"/> (ABBA order,
+    /// <paramref name="pairs"/> slices each), each side's bytes over its own time. On a shared host the
+    /// best of a few whole rounds per side put the sides seconds apart and drifted by more than the
+    /// difference being compared (a raw figure at 0.55x of the RemoteMem one on the next line).
+    /// </summary>
+    public static async Task<(double First, double Second)> PairedThroughputAsync(int parallel, TimeSpan slice, int pairs, Func<int, long, ValueTask<long>> first, Func<int, long, ValueTask<long>> second)
+    {
+        double firstBytes = 0, firstSeconds = 0, secondBytes = 0, secondSeconds = 0;
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            bool firstLeads = (pair & 1) == 0;
+            for (int turn = 0; turn < 2; turn++)
+            {
+                bool isFirst = firstLeads == (turn == 0);
+                var (bytes, seconds) = await RunAsync(parallel, slice, isFirst ? first : second);
+                if (isFirst) (firstBytes, firstSeconds) = (firstBytes + bytes, firstSeconds + seconds);
+                else (secondBytes, secondSeconds) = (secondBytes + bytes, secondSeconds + seconds);
+            }
+        }
+
+        return (firstBytes / firstSeconds, secondBytes / secondSeconds);
+    }
+
+    // Runs the loops for the duration: bytes moved and the seconds it took (the last operations overrun it).
+    private static async Task<(long Bytes, double Seconds)> RunAsync(int parallel, TimeSpan duration, Func<int, long, ValueTask<long>> operation)
+    {
         var clock = Stopwatch.StartNew();
         long total = 0;
         await Task.WhenAll(Enumerable.Range(0, parallel).Select(worker => Task.Run(async () =>
@@ -16,7 +47,7 @@ internal static class Measure
             for (long i = 0; clock.Elapsed < duration; i++) moved += await operation(worker, i);
             Interlocked.Add(ref total, moved);
         })));
-        return total / clock.Elapsed.TotalSeconds;
+        return (total, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Latencies in microseconds of <paramref name="count"/> sequential operations after <paramref name="warmup"/>.</summary>
