@@ -32,9 +32,15 @@ internal static class Baselines
         return moved / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>One TCP connection on loopback, one side sending blocks of <paramref name="blockSize"/> as fast as it can.</summary>
-    public static async Task<double> SocketStreamBytesPerSecond(int blockSize, TimeSpan duration)
+    /// <summary>
+    /// One TCP connection on loopback, one side sending blocks of <paramref name="blockSize"/> as fast as it
+    /// can: the same block over and over (cache-hot), or with <paramref name="sourceBytes"/> the consecutive
+    /// blocks of a region that large, as a donor serving a scan reads its pool.
+    /// </summary>
+    public static async Task<double> SocketStreamBytesPerSecond(int blockSize, TimeSpan duration, long sourceBytes = 0)
     {
+        var source = new byte[Math.Max(blockSize, Math.Min(sourceBytes, 1L << 30))];
+        Array.Fill(source, (byte)1); // committed before timing
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
@@ -51,9 +57,17 @@ internal static class Baselines
         using (var sender = new Socket(SocketType.Stream, ProtocolType.Tcp))
         {
             await sender.ConnectAsync(listener.LocalEndPoint!);
-            var block = new byte[blockSize];
+            long offset = 0;
             while (clock.Elapsed < duration)
-                for (int i = 0; i < 16; i++) await sender.SendAsync(block, SocketFlags.None);
+            {
+                for (int i = 0; i < 16; i++)
+                {
+                    if (offset + blockSize > source.Length) offset = 0;
+                    await sender.SendAsync(source.AsMemory((int)offset, blockSize), SocketFlags.None);
+                    offset += blockSize;
+                }
+            }
+
             sender.Shutdown(SocketShutdown.Send);
         }
 
