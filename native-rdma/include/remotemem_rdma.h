@@ -245,6 +245,12 @@ RMRDMA_EXPORT int32_t RmRdma_EndpointOpen(RmRdmaDomain* domain, const RmRdmaInfo
  *  return the name's length. If buf is too small: -FI_ETOOSMALL and *len set
  *  to the size needed (buf may be NULL with *len = 0 to query). */
 RMRDMA_EXPORT int32_t RmRdma_EndpointGetName(RmRdmaEndpoint* ep, void* buf, int32_t* len);
+
+/** Remote reads and writes this endpoint has served as a target, counted where the provider
+ *  offers FI_RMA_EVENT and the CQ's wait is emulated (shm): the wait keeps yielding while the
+ *  count moves. Accesses the initiator completes alone (cross-memory attach) are not seen.
+ *  -FI_ENOSYS when not counted. */
+RMRDMA_EXPORT int32_t RmRdma_EndpointGetRemoteAccesses(RmRdmaEndpoint* ep, uint64_t* count);
 RMRDMA_EXPORT int32_t RmRdma_EndpointClose(RmRdmaEndpoint* ep);
 
 /* ---- memory registration (mr.c) ---------------------------------------- */

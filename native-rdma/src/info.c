@@ -61,9 +61,17 @@ int32_t RmRdma_GetInfo(const char* provider, const char* node, const char* servi
         }
     }
 
+    /* FI_RMA_EVENT where the provider has it (shm): a target can then count the remote accesses it
+     * serves, which its emulated wait uses to stay responsive under traffic (cq.c). */
     struct fi_info* fi = NULL;
+    hints->caps = RMRDMA_CAPS | FI_RMA_EVENT;
     int ret = fi_getinfo(RMRDMA_FI_API_VERSION, node, service, isSource ? FI_SOURCE : 0, hints,
                          &fi);
+    if (ret == -FI_ENODATA) {
+        hints->caps = RMRDMA_CAPS;
+        ret = fi_getinfo(RMRDMA_FI_API_VERSION, node, service, isSource ? FI_SOURCE : 0, hints,
+                         &fi);
+    }
     fi_freeinfo(hints);
     if (ret != 0)
         return ret;

@@ -35,6 +35,9 @@ struct RmRdmaCq {
     struct fid_cq* cq;
     int32_t waitKind;     /* RMRDMA_WAITKIND_* */
     atomic_int signaled;  /* set by RmRdma_CqSignal, consumed by emulated waits */
+    /* Remote reads and writes served by the endpoint on this CQ (FI_RMA_EVENT), when the provider
+     * counts them: an emulated wait keeps yielding while it moves. Set and cleared by the endpoint. */
+    _Atomic(struct fid_cntr*) remoteAccess;
 };
 
 struct RmRdmaAv {
@@ -43,6 +46,8 @@ struct RmRdmaAv {
 
 struct RmRdmaEndpoint {
     struct fid_ep* ep;
+    RmRdmaCq* cq;                 /* the CQ it publishes remoteAccess to */
+    struct fid_cntr* remoteAccess; /* NULL when not counted */
 };
 
 struct RmRdmaMr {

@@ -110,6 +110,23 @@ int32_t RmRdma_AvClose(RmRdmaAv* av)
     return ret;
 }
 
+/* Best effort: a counter of the remote reads and writes this endpoint serves, for the emulated wait
+ * of its CQ. Without it (open or bind refused) the wait behaves as before. */
+static void bind_remote_access_counter(RmRdmaDomain* domain, RmRdmaEndpoint* e)
+{
+    struct fi_cntr_attr attr = {0};
+    attr.events = FI_CNTR_EVENTS_COMP;
+    attr.wait_obj = FI_WAIT_NONE;
+    struct fid_cntr* cntr = NULL;
+    if (fi_cntr_open(domain->domain, &attr, &cntr, NULL) != 0)
+        return;
+    if (fi_ep_bind(e->ep, &cntr->fid, FI_REMOTE_READ | FI_REMOTE_WRITE) != 0) {
+        fi_close(&cntr->fid);
+        return;
+    }
+    e->remoteAccess = cntr;
+}
+
 int32_t RmRdma_EndpointOpen(RmRdmaDomain* domain, const RmRdmaInfo* info, RmRdmaCq* cq,
                             RmRdmaAv* av, RmRdmaEndpoint** out)
 {
@@ -127,12 +144,20 @@ int32_t RmRdma_EndpointOpen(RmRdmaDomain* domain, const RmRdmaInfo* info, RmRdma
     ret = fi_ep_bind(e->ep, &cq->cq->fid, FI_TRANSMIT | FI_RECV);
     if (ret == 0)
         ret = fi_ep_bind(e->ep, &av->av->fid, 0);
+    if (ret == 0 && cq->waitKind == RMRDMA_WAITKIND_EMULATED && (info->fi->caps & FI_RMA_EVENT))
+        bind_remote_access_counter(domain, e);
     if (ret == 0)
         ret = fi_enable(e->ep);
     if (ret != 0) {
         fi_close(&e->ep->fid);
+        if (e->remoteAccess != NULL)
+            fi_close(&e->remoteAccess->fid);
         free(e);
         return ret;
+    }
+    if (e->remoteAccess != NULL) {
+        e->cq = cq;
+        atomic_store(&cq->remoteAccess, e->remoteAccess);
     }
     *out = e;
     return 0;
@@ -149,12 +174,27 @@ int32_t RmRdma_EndpointGetName(RmRdmaEndpoint* ep, void* buf, int32_t* len)
     return ret;
 }
 
+int32_t RmRdma_EndpointGetRemoteAccesses(RmRdmaEndpoint* ep, uint64_t* count)
+{
+    if (ep == NULL || count == NULL)
+        return -FI_EINVAL;
+    if (ep->remoteAccess == NULL)
+        return -FI_ENOSYS;
+    *count = fi_cntr_read(ep->remoteAccess);
+    return 0;
+}
+
 int32_t RmRdma_EndpointClose(RmRdmaEndpoint* ep)
 {
     if (ep == NULL)
         return 0;
+    if (ep->cq != NULL)
+        atomic_store(&ep->cq->remoteAccess, NULL); /* the CQ's progress thread has stopped (managed side) */
     int ret = fi_close(&ep->ep->fid);
-    if (ret == 0)
-        free(ep);
-    return ret;
+    if (ret != 0)
+        return ret;
+    if (ep->remoteAccess != NULL)
+        fi_close(&ep->remoteAccess->fid);
+    free(ep);
+    return 0;
 }

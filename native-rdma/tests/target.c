@@ -88,6 +88,14 @@ int run_target(const char* provider, int fd)
     CHECK(send_all(fd, buf, REGION_SIZE) == 0, "send dump");
     printf("[target] served: %ld progress calls, %ld completions on the target CQ\n", loops,
            unexpected);
+    /* shm counts the accesses it serves (FI_RMA_EVENT), which keeps its emulated wait responsive. */
+    uint64_t accesses = 0;
+    int32_t counted = RmRdma_EndpointGetRemoteAccesses(s.ep, &accesses);
+    printf("[target] remote accesses counted: %s %llu\n", counted == 0 ? "yes" : "no",
+           (unsigned long long)accesses);
+    if (strcmp(provider, "shm") == 0)
+        CHECK(counted == 0 && accesses > 0, "shm served no counted remote access (status %d)",
+              counted);
 
     CHECK_OK(RmRdma_MrClose(mr));
     if (stack_close(&s) != 0)
