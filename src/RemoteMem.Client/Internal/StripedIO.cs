@@ -16,9 +16,10 @@ internal static class StripedIO
     /// <summary>Moves <paramref name="length"/> bytes at <paramref name="offset"/> of the lease from or to contiguous local memory.</summary>
     public static ValueTask RunAsync(ISegmentTransport transport, SegmentTarget[][] groups, int stripeSize, bool write, long offset, nint local, long length, CancellationToken cancellationToken)
     {
+        // Within one stripe, or anywhere in a lease of one column (its stripes lie end to end on one segment).
         long stripe = offset / stripeSize;
         long within = offset - stripe * stripeSize;
-        if (length <= transport.MaxBytesPerRequest && within + length <= stripeSize)
+        if (length <= transport.MaxBytesPerRequest && (groups.Length == 1 || within + length <= stripeSize))
         {
             // Locate's arithmetic with one division fewer (64-bit divisions are a visible part of an shm read).
             var (segment, remote) = groups.Length == 1 ? (0, offset) : ((int)(stripe % groups.Length), stripe / groups.Length * stripeSize + within);
