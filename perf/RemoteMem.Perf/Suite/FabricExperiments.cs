@@ -92,6 +92,25 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
                 report.Point($"fabric {provider} {op} QD{Depth}", size, rate / 1e9);
                 report.Add(new Figure("fabric", $"{provider} {op} {Experiments.Label(size)} QD{Depth}", "GB/s", rate / 1e9,
                     BaselineName: $"raw libfabric {Experiments.Label(size)} (alternating slices)", Baseline: rawRate / 1e9, GoalRatio: 0.9));
+
+                // Reads of the smallest and the largest size once more between two identical raw endpoints:
+                // how far apart two equal paths land in this run.
+                if (!write && (size == options.BlockSizes.Min() || size == options.BlockSizes.Max()))
+                {
+                    var (first, again) = await Measure.PairedThroughputAsync(Depth, options.Duration / 2, Slices,
+                        async (worker, i) =>
+                        {
+                            await raw.TransferAsync(write: false, (worker * 7919 + i) % slots * size, size, worker);
+                            return size;
+                        },
+                        async (worker, i) =>
+                        {
+                            await rawAgain.TransferAsync(write: false, (worker * 7919 + i) % slots * size, size, worker);
+                            return size;
+                        });
+                    report.Add(new Figure("fabric", $"{provider} read {Experiments.Label(size)} QD{Depth}, a second raw endpoint (noise floor)", "GB/s", again / 1e9,
+                        BaselineName: $"raw libfabric {Experiments.Label(size)} (alternating slices)", Baseline: first / 1e9));
+                }
             }
         }
 
