@@ -62,6 +62,8 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
         foreach (int size in options.BlockSizes)
         {
             long slots = bytes / size;
+            // Worker w's i-th operation: spread over the region so that workers rarely share a slot.
+            long Offset(int worker, long i) => (worker * 7919 + i) % slots * size;
             foreach (bool write in new[] { false, true })
             {
                 string op = write ? "write" : "read";
@@ -71,17 +73,15 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
                 var (rawRate, rate) = await Measure.PairedThroughputAsync(Depth, options.Duration / 2, Slices,
                     async (worker, i) =>
                     {
-                        long offset = (worker * 7919 + i) % slots * size;
-                        await raw.TransferAsync(write, offset, size, worker);
+                        await raw.TransferAsync(write, Offset(worker, i), size, worker);
                         Interlocked.Add(ref moved, size);
                         return size;
                     },
                     async (worker, i) =>
                     {
-                        long offset = (worker * 7919 + i) % slots * size;
                         var memory = buffers[worker].AsMemory(0, size);
-                        if (write) await allocation.WriteAsync(offset, memory);
-                        else await allocation.ReadAsync(offset, memory);
+                        if (write) await allocation.WriteAsync(Offset(worker, i), memory);
+                        else await allocation.ReadAsync(Offset(worker, i), memory);
                         Interlocked.Add(ref moved, size);
                         return size;
                     });
@@ -100,12 +100,12 @@ internal sealed class FabricExperiments(SuiteOptions options, Report report)
                     var (first, again) = await Measure.PairedThroughputAsync(Depth, options.Duration / 2, Slices,
                         async (worker, i) =>
                         {
-                            await raw.TransferAsync(write: false, (worker * 7919 + i) % slots * size, size, worker);
+                            await raw.TransferAsync(write: false, Offset(worker, i), size, worker);
                             return size;
                         },
                         async (worker, i) =>
                         {
-                            await rawAgain.TransferAsync(write: false, (worker * 7919 + i) % slots * size, size, worker);
+                            await rawAgain.TransferAsync(write: false, Offset(worker, i), size, worker);
                             return size;
                         });
                     report.Add(new Figure("fabric", $"{provider} read {Experiments.Label(size)} QD{Depth}, a second raw endpoint (noise floor)", "GB/s", again / 1e9,
