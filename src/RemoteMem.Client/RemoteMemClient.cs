@@ -141,7 +141,7 @@ public sealed class RemoteMemClient : IAsyncDisposable
     private RemoteArray<T> NewArray<T>(RemoteAllocation allocation, long length, RemoteArrayOptions options) where T : unmanaged
     {
         var cache = new Arrays.Internal.PageCache(allocation, options.PageSize, options.CacheBytes, options.ReadAheadPages, Options.DataTimeout, options.DirectTransferBytes);
-        return new RemoteArray<T>(this, allocation, cache, length);
+        return new RemoteArray<T>(this, allocation, cache, length, options.DirectReadAheadBytes);
     }
 
     /// <summary>Creates an empty key-value store whose records live in remote memory.</summary>

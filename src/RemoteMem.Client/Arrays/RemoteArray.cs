@@ -24,12 +24,12 @@ public sealed class RemoteArray<T> : IAsyncDisposable where T : unmanaged
     private readonly DirectReadAhead _readAhead;
     private int _disposed;
 
-    internal RemoteArray(RemoteMemClient client, RemoteAllocation allocation, PageCache cache, long length)
+    internal RemoteArray(RemoteMemClient client, RemoteAllocation allocation, PageCache cache, long length, int readAheadBytes)
     {
         _client = client;
         _allocation = allocation;
         _cache = cache;
-        _readAhead = new DirectReadAhead(allocation, cache);
+        _readAhead = new DirectReadAhead(allocation, cache, readAheadBytes);
         Length = length;
     }
 

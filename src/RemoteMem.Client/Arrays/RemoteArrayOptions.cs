@@ -19,10 +19,21 @@ public sealed class RemoteArrayOptions
     /// cache to the pages that are reused (as O_DIRECT does). A direct write is in remote memory when it
     /// completes; misses on its pages wait for it. Cached pages of the range, and the partial pages at its
     /// ends, still go through the cache. Direct reads (<c>Read</c> or <c>ReadAsync</c>) that continue one
-    /// another read the next block ahead (see <c>RemoteMemClientOptions.ReadAheadHold</c>). Default
-    /// 256 KiB; 0 sends everything through the cache.
+    /// another read the next blocks ahead (<see cref="DirectReadAheadBytes"/>). Default 256 KiB; 0 sends
+    /// everything through the cache.
     /// </summary>
     public int DirectTransferBytes { get; set; } = 256 << 10;
+
+    /// <summary>
+    /// How far a scan of direct reads (reads of <see cref="DirectTransferBytes"/> or more that continue
+    /// one another) reads ahead of the caller: the next blocks of the same size, as many as fit in this
+    /// many bytes (at least one, at most 16). Their bytes wait in the sockets until the caller's reads
+    /// claim them (see <c>RemoteMemClientOptions.ReadAheadHold</c>), so this bounds what a scan holds in
+    /// flight, not memory of its own. One block ahead leaves the donors idle whenever the caller or a
+    /// donor falls behind for a moment; four keep them streaming. A page miss or write on a donor's
+    /// connection waits behind what is already in flight on it. Default 4 MiB; 0 turns it off.
+    /// </summary>
+    public int DirectReadAheadBytes { get; set; } = 4 << 20;
 
     /// <summary>Donors to stripe over (0: the manager decides).</summary>
     public int StripeCount { get; set; }
@@ -53,5 +64,6 @@ public sealed class RemoteArrayOptions
             throw new ArgumentException("CacheBytes holds too many pages; use larger pages.", nameof(CacheBytes));
         if (ReadAheadPages < 0) throw new ArgumentException("ReadAheadPages must not be negative.", nameof(ReadAheadPages));
         if (DirectTransferBytes < 0) throw new ArgumentException("DirectTransferBytes must not be negative.", nameof(DirectTransferBytes));
+        if (DirectReadAheadBytes < 0) throw new ArgumentException("DirectReadAheadBytes must not be negative.", nameof(DirectReadAheadBytes));
     }
 }

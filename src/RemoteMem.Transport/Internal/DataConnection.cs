@@ -146,7 +146,10 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         FillData(slot, opcode, capability, ops);
         slot.ArmReadAhead();
         Interlocked.Increment(ref _aheadOutstanding);
-        Submit(slot, synchronous: false);
+        // Sent by the caller, whatever else is in flight: a scan keeps several blocks ahead, so the
+        // connection is rarely idle, and a hand-off to a pool thread per block cost more on 2 cores
+        // (each wakes a pool thread that then spins) than the small send itself.
+        Submit(slot, synchronous: false, sendNow: true);
         return slot;
     }
 
@@ -238,7 +241,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
 
     // ---- Sending: the caller writes its own request, and any queued behind it, in one batch. ----
 
-    private void Submit(PendingRequest slot, bool synchronous)
+    private void Submit(PendingRequest slot, bool synchronous, bool sendNow = false)
     {
         ulong id = ((ulong)slot.Generation << 32) | (uint)slot.Index;
         slot.Arm(id, synchronous, Environment.TickCount64 + _timeoutTicks);
@@ -266,7 +269,8 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         // others in flight, a pool thread sends whatever has queued by the time it runs, in one batch:
         // a syscall per request would cost more than the hand-off. A blocking caller always sends
         // itself: it may be a pool thread, and a pool full of blocked callers would never send.
-        if (synchronous || depth <= DirectSendDepth) SendQueued();
+        // So does a read-ahead's (see TryBeginReadAhead).
+        if (synchronous || sendNow || depth <= DirectSendDepth) SendQueued();
         else if (Interlocked.Exchange(ref _sendScheduled, 1) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         if (_closure.IsClosed) slot.TryFail(_closure.Error);
     }

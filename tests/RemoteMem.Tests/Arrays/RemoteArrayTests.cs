@@ -81,6 +81,37 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
         Assert.True(array.ReadAhead.Claimed > 0, "no block of the span scan was read ahead");
     }
 
+    [Theory]
+    [InlineData(4, 4)]  // DirectReadAheadBytes of four blocks: four in flight
+    [InlineData(1, 1)]  // less than one block still reads one ahead
+    [InlineData(0, 0)]  // 0 turns it off
+    public async Task An_async_scan_keeps_as_many_blocks_in_flight_as_DirectReadAheadBytes_holds(int aheadBlocks, int expected)
+    {
+        const int Block = 64 << 10;
+        await using var array = await Client.CreateArrayAsync<byte>(64L * Block, new RemoteArrayOptions
+        {
+            PageSize = 4096, CacheBytes = 16 * 4096, StripeCount = 2, StripeSize = Block, DirectTransferBytes = Block,
+            DirectReadAheadBytes = aheadBlocks == 1 ? Block / 2 : aheadBlocks * Block,
+        });
+        var data = new byte[array.Length];
+        new Random(12).NextBytes(data);
+        await array.WriteAsync(0, data);
+        await array.FlushAsync();
+        var block = new byte[Block];
+        int most = 0;
+        for (int offset = 0; offset < data.Length; offset += Block)
+        {
+            await array.ReadAsync(offset, block);
+            Assert.True(data.AsSpan(offset, Block).SequenceEqual(block), $"block at {offset} differs");
+            most = Math.Max(most, array.ReadAhead.PendingBlocks);
+        }
+
+        Assert.Equal(expected, most);
+        Assert.Equal(0, array.ReadAhead.PendingBlocks); // none past the end of the array
+        if (expected > 0) Assert.True(array.ReadAhead.Claimed > 0, "no block of the scan was read ahead");
+        else Assert.Equal(0, array.ReadAhead.Claimed);
+    }
+
     [Fact]
     public async Task Fill_copy_indexer_and_sequential_scans_with_read_ahead()
     {
@@ -146,6 +177,8 @@ public sealed class RemoteArrayTests() : ClusterTest(donors: 2, donorBytes: 32L 
         Assert.Contains("smaller than one page", cache.Message);
         var direct = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { DirectTransferBytes = -1 }));
         Assert.Contains("DirectTransferBytes", direct.Message);
+        var ahead = await Assert.ThrowsAsync<ArgumentException>(() => Client.CreateArrayAsync<int>(100, new RemoteArrayOptions { DirectReadAheadBytes = -1 }));
+        Assert.Contains("DirectReadAheadBytes", ahead.Message);
 
         await using var array = await Client.CreateArrayAsync<int>(10_000, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 4 * 4096 });
         Assert.Throws<ArgumentOutOfRangeException>(() => array[10_000]);

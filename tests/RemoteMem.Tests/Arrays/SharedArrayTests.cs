@@ -64,7 +64,7 @@ public sealed class SharedArrayTests : IAsyncLifetime
         // Another holder changes the block that is read ahead and flushes: after a refresh the reader sees
         // the change, not the bytes sent ahead before it. (Read on until one is in flight: a loaded
         // machine may have dropped one, and the scan backs off for a few blocks.)
-        while (!reader.ReadAhead.HasPending) await ReadNextAsync();
+        while (reader.ReadAhead.PendingBlocks == 0) await ReadNextAsync();
         var theirs = Enumerable.Repeat((byte)0xAB, Block).ToArray();
         await writer.WriteAsync(offset, theirs);
         await writer.FlushAsync();
@@ -74,7 +74,7 @@ public sealed class SharedArrayTests : IAsyncLifetime
         offset += Block;
 
         // Its own write to the block read ahead is seen too.
-        while (!reader.ReadAhead.HasPending) await ReadNextAsync();
+        while (reader.ReadAhead.PendingBlocks == 0) await ReadNextAsync();
         var ours = Enumerable.Repeat((byte)0xCD, Block).ToArray();
         await reader.WriteAsync(offset, ours);
         await reader.ReadAsync(offset, block);
