@@ -47,14 +47,21 @@ internal sealed class PendingRequest : IValueTaskSource
     public PendingRequest? NextQueued;
 
     // A read sent ahead of its destination (see ReadAhead): Ops hold offsets from a base that a claim
-    // supplies. NotAhead for every other request.
-    public const int NotAhead = 0, AwaitingClaim = 1, Claimed = 2, Dropped = 3;
+    // supplies. NotAhead for every other request. A claim that finds the receive thread holding the
+    // answer takes its bytes off the stream itself (ClaimedInline), then hands the stream back with
+    // what it moved: all of it (ReceivedInline) or part (Claimed, the receive thread moves the rest).
+    public const int NotAhead = 0, AwaitingClaim = 1, Claimed = 2, Dropped = 3, ClaimedInline = 4, ReceivedInline = 5;
     private int _aheadState;
     private int _aheadSettled;
     private nint _aheadBase;
+    private bool _held;
+    private int _aheadReceived;
 
     /// <summary>Where a claimed read-ahead's bytes go: each op's Local is an offset from this.</summary>
     public nint AheadBase => _aheadBase;
+
+    /// <summary>Bytes of a claimed read-ahead's answer that its claimer already received (see <see cref="HandBack"/>).</summary>
+    public int AheadReceived => _aheadReceived;
 
     public bool IsReadAhead => Volatile.Read(ref _aheadState) != NotAhead;
 
@@ -64,16 +71,32 @@ internal sealed class PendingRequest : IValueTaskSource
     /// <summary>Before it is sent: marks the request as a read-ahead waiting for its destination.</summary>
     public void ArmReadAhead() => Volatile.Write(ref _aheadState, AwaitingClaim);
 
-    /// <summary>Gives a read-ahead its destination; false when it was already dropped.</summary>
-    public bool TryClaim(nint destinationBase)
+    /// <summary>
+    /// Gives a read-ahead its destination. Returns <see cref="ClaimedInline"/> when the receive thread is
+    /// holding the answer (its bytes are next on the connection): the caller then owns the stream until it
+    /// calls <see cref="HandBack"/>. Else <see cref="Claimed"/> (the receive thread moves the bytes) or
+    /// <see cref="Dropped"/> (too late).
+    /// </summary>
+    public int Claim(nint destinationBase)
     {
         lock (_gate)
         {
-            if (_aheadState != AwaitingClaim) return false;
+            if (_aheadState != AwaitingClaim) return Dropped;
             _aheadBase = destinationBase;
-            _aheadState = Claimed;
+            _aheadState = _held ? ClaimedInline : Claimed;
+            if (_aheadState == Claimed) Monitor.PulseAll(_gate);
+            return _aheadState;
+        }
+    }
+
+    /// <summary>After <see cref="ClaimedInline"/>: gives the stream back, <paramref name="received"/> bytes of the answer moved.</summary>
+    public void HandBack(int received, bool complete)
+    {
+        lock (_gate)
+        {
+            _aheadReceived = received;
+            _aheadState = complete ? ReceivedInline : Claimed;
             Monitor.PulseAll(_gate);
-            return true;
         }
     }
 
@@ -90,18 +113,23 @@ internal sealed class PendingRequest : IValueTaskSource
 
     /// <summary>
     /// The receive loop, at a read-ahead's answer: waits up to <paramref name="milliseconds"/> for its
-    /// claim, then drops it. True when claimed (receive into <see cref="AheadBase"/>).
+    /// claim, then drops it; a claimer that took the stream is waited out. Returns <see cref="Claimed"/>
+    /// (receive the bytes after <see cref="AheadReceived"/> into <see cref="AheadBase"/>),
+    /// <see cref="ReceivedInline"/> (all there) or <see cref="Dropped"/>.
     /// </summary>
-    public bool AwaitClaim(int milliseconds)
+    public int AwaitClaim(int milliseconds)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         lock (_gate)
         {
+            _held = true;
             for (int left = milliseconds; _aheadState == AwaitingClaim && left > 0;
                  left = milliseconds - (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds)
                 Monitor.Wait(_gate, left);
             if (_aheadState == AwaitingClaim) _aheadState = Dropped;
-            return _aheadState == Claimed;
+            while (_aheadState == ClaimedInline) Monitor.Wait(_gate);
+            _held = false;
+            return _aheadState;
         }
     }
 
@@ -195,6 +223,7 @@ internal sealed class PendingRequest : IValueTaskSource
         _aheadState = NotAhead;
         _aheadSettled = 0;
         _aheadBase = 0;
+        _aheadReceived = 0;
         Generation++;
         if (!_synchronous) _core.Reset();
         Volatile.Write(ref _state, Free);

@@ -88,6 +88,41 @@ public sealed class ReadAheadTests
     }
 
     [Fact]
+    public async Task A_claim_of_an_answer_that_has_arrived_completes_at_once_and_frees_its_slot()
+    {
+        // One request slot: a slot the inline claim failed to free would stall the next request.
+        var options = new TransportOptions { ReadAheadHold = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(60), MaxInFlight = 1 };
+        await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 4L << 20, options);
+        var (allocation, target, connection) = (donor.Allocation, donor.Target, donor.Connection);
+        var data = new byte[4 << 20];
+        new Random(7).NextBytes(data);
+        await allocation.WriteAsync(0, data);
+        using var destination = new NativeBuffer(1 << 20);
+        using var plain = new NativeBuffer(4096);
+
+        int atOnce = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            // Its answer waits, held, in the socket; the claim then moves the bytes itself, without waiting
+            // for the receive thread (a loaded machine may not have delivered all of it yet: then it waits).
+            destination.Span.Clear();
+            var held = Begin(connection, target, [new IoOp(i % 4 * (1L << 20), 0, 1 << 20)]);
+            await Task.Delay(100);
+            var claim = held.CompleteAsync(destination.Address);
+            if (claim.IsCompletedSuccessfully) atOnce++;
+            Assert.True(await claim.AsTask().WaitAsync(TimeSpan.FromSeconds(10)), $"claim {i} was refused");
+            Assert.True(data.AsSpan(i % 4 << 20, 1 << 20).SequenceEqual(destination.Span), $"claim {i} received other bytes");
+
+            // The stream is where it should be and the one slot is free again: the next request is answered.
+            await connection.ExecuteAsync(Opcode.Read, target.Capability, new[] { new IoOp(3 << 20, plain.Address, 4096) }).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(data.AsSpan(3 << 20, 4096).SequenceEqual(plain.Span), $"the read after claim {i} received other bytes");
+        }
+
+        Assert.True(atOnce > 0, "no claim of an answer that had arrived completed at once");
+        Assert.True(connection.IsConnected);
+    }
+
+    [Fact]
     public async Task A_read_ahead_the_donor_refuses_reports_false_so_the_caller_reads_the_ordinary_way()
     {
         await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 1L << 20);

@@ -88,21 +88,9 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
                 }
             }
 
-            if (ahead is null)
-            {
-                // This block's request goes out before the next ones': where they share a connection, the
-                // answers then come in the order the caller claims them.
-                read = allocation.ReadNativeAsync(offset, local, length, cancellationToken);
-            }
-            else
-            {
-                // Claimed before more blocks are sent ahead, so the receive threads start on this one
-                // meanwhile (sending never throws: the claimed parts are always awaited, so nothing writes
-                // into the caller's memory after this returns). Every part is claimed before any is
-                // awaited: their answers may arrive in any order.
-                for (int i = 0; i < ahead.Count; i++) ahead.Completions[i] = ahead.Parts[i].CompleteAsync(local);
-            }
-
+            // This block's request goes out before the next ones': where they share a connection, the
+            // answers then come in the order the caller claims them.
+            if (ahead is null) read = allocation.ReadNativeAsync(offset, local, length, cancellationToken);
             bool continues = _nextOffset == offset;
             _nextOffset = offset + length;
             if (continues && readAheadBytes > 0) FillAhead(offset + length, length);
@@ -114,6 +102,10 @@ internal sealed class DirectReadAhead(RemoteAllocation allocation, PageCache cac
             return;
         }
 
+        // Claimed after the next block was sent ahead and outside the lock: a claim may move the bytes
+        // itself (when they have arrived), and the donors work on the next block meanwhile. Every part is
+        // claimed before any is awaited: their answers may arrive in any order.
+        for (int i = 0; i < ahead.Count; i++) ahead.Completions[i] = ahead.Parts[i].CompleteAsync(local);
         if (await CompletedAsync(ahead).ConfigureAwait(false)) return;
         await allocation.ReadNativeAsync(offset, local, length, cancellationToken).ConfigureAwait(false);
     }
