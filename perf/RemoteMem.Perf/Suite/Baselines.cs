@@ -32,47 +32,11 @@ internal static class Baselines
         return moved / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>
-    /// One TCP connection on loopback, one side sending blocks of <paramref name="blockSize"/> as fast as it
-    /// can: the same block over and over (cache-hot), or with <paramref name="sourceBytes"/> the consecutive
-    /// blocks of a region that large, as a donor serving a scan reads its pool.
-    /// </summary>
-    public static async Task<double> SocketStreamBytesPerSecond(int blockSize, TimeSpan duration, long sourceBytes = 0)
+    /// <summary>A raw TCP stream on loopback sending one cache-hot block of <paramref name="blockSize"/> over and over (see <see cref="RawStream"/>).</summary>
+    public static async Task<double> SocketStreamBytesPerSecond(int blockSize, TimeSpan duration)
     {
-        var source = new byte[Math.Max(blockSize, Math.Min(sourceBytes, 1L << 30))];
-        Array.Fill(source, (byte)1); // committed before timing
-        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var receiver = Task.Run(async () =>
-        {
-            using var socket = await listener.AcceptAsync();
-            var buffer = new byte[Math.Max(blockSize, 64 << 10)];
-            long total = 0;
-            int n;
-            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None)) > 0) total += n;
-            return total;
-        });
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (var sender = new Socket(SocketType.Stream, ProtocolType.Tcp))
-        {
-            await sender.ConnectAsync(listener.LocalEndPoint!);
-            long offset = 0;
-            while (clock.Elapsed < duration)
-            {
-                for (int i = 0; i < 16; i++)
-                {
-                    if (offset + blockSize > source.Length) offset = 0;
-                    await sender.SendAsync(source.AsMemory((int)offset, blockSize), SocketFlags.None);
-                    offset += blockSize;
-                }
-            }
-
-            sender.Shutdown(SocketShutdown.Send);
-        }
-
-        long received = await receiver;
-        return received / clock.Elapsed.TotalSeconds;
+        await using var stream = await RawStream.OpenAsync(blockSize);
+        return await Measure.ThroughputAsync(1, duration, (_, _) => stream.SendAsync());
     }
 
     /// <summary>Round trips on loopback: a 16-byte request answered with <paramref name="answerSize"/> bytes. Latencies in microseconds, sorted.</summary>

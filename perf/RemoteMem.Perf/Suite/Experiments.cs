@@ -69,6 +69,9 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
             report.Add(new Figure("segment", "donor CPU per GiB served", "CPU s/GiB", cpu / Math.Max(gib, 1e-9), HigherIsBetter: false));
     }
 
+    /// <summary>Slices of each side of a sequential figure (see <see cref="Measure.PairedThroughputAsync"/>).</summary>
+    private const int SequentialSlices = 6;
+
     /// <summary>RemoteArray: cold sequential read and write with 1 MiB blocks, random page misses, random reads in flight, page hits.</summary>
     public async Task ArraysAsync()
     {
@@ -76,48 +79,51 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
         var arrayOptions = new RemoteArrayOptions { CacheBytes = length / 8, StripeCount = options.Donors };
         await using var array = await client.CreateArrayAsync<byte>(length, arrayOptions);
         var block = GC.AllocateArray<byte>(1 << 20, pinned: true);
+        long blocks = length / block.Length;
         for (long o = 0; o < length; o += block.Length) await array.WriteAsync(o, block); // first touch, not timed
         await array.FlushAsync();
-        // The raw stream is measured again right before and right after these passes, and each pass runs
-        // three times (median): on a shared node the stream's own speed drifts by a third within minutes,
-        // more than the difference being measured. Reads get one untimed pass first, so the timed ones
-        // run the read path's optimized code, as a long scan would (the first calls of a method run
-        // unoptimized code while the JIT works on the same cores).
-        double streamBefore = await Baselines.SocketStreamBytesPerSecond(1 << 20, options.Duration);
-        double poolStreamBefore = await Baselines.SocketStreamBytesPerSecond(1 << 20, options.Duration, sourceBytes: length);
-        var writes = new List<double>();
-        var reads = new List<double>();
-        var clock = new System.Diagnostics.Stopwatch();
-        for (int pass = 0; pass < 3; pass++)
+        // One untimed read pass, so the timed ones run the read path's optimized code, as a long scan would
+        // (the first calls of a method run unoptimized code while the JIT works on the same cores). Direct
+        // reads leave the cache as it is, so every later pass is cold too.
+        await array.RefreshAsync(0, length);
+        for (long o = 0; o < length; o += block.Length) await array.ReadAsync(o, block);
+
+        // Each figure alternates with its raw stream in slices (ABBA, as the fabric throughputs): a 512 MiB
+        // pass takes a fifth of a second here, and timed in a few passes between two 2 s streams it put
+        // reads anywhere between 0.6x and 1.0x within one run. A slice scans on from the array's start.
+        async ValueTask<long> ReadBlock(long i)
         {
-            clock.Restart();
-            for (long o = 0; o < length; o += block.Length) await array.WriteAsync(o, block);
-            await array.FlushAsync();
-            writes.Add(length / clock.Elapsed.TotalSeconds);
+            await array.ReadAsync(i % blocks * block.Length, block);
+            return block.Length;
         }
 
-        for (int pass = 0; pass < 4; pass++)
+        async ValueTask<long> WriteBlock(long i)
         {
-            await array.RefreshAsync(0, length);
-            clock.Restart();
-            for (long o = 0; o < length; o += block.Length) await array.ReadAsync(o, block);
-            if (pass > 0) reads.Add(length / clock.Elapsed.TotalSeconds);
+            await array.WriteAsync(i % blocks * block.Length, block);
+            return block.Length;
         }
 
-        double streamAfter = await Baselines.SocketStreamBytesPerSecond(1 << 20, options.Duration);
-        double poolStreamAfter = await Baselines.SocketStreamBytesPerSecond(1 << 20, options.Duration, sourceBytes: length);
-        double stream = (streamBefore + streamAfter) / 2, poolStream = (poolStreamBefore + poolStreamAfter) / 2;
-        double read = Measure.Percentile([.. reads.Order()], 0.5), write = Measure.Percentile([.. writes.Order()], 0.5);
-        report.Notes.Add($"Sequential array passes: raw stream 1 MiB {streamBefore / 1e9:0.00} GB/s before and {streamAfter / 1e9:0.00} GB/s after "
-            + $"(from {Label(length)} of memory: {poolStreamBefore / 1e9:0.00} and {poolStreamAfter / 1e9:0.00} GB/s); "
-            + $"reads {string.Join(", ", reads.Select(r => (r / 1e9).ToString("0.00")))} GB/s, rewrites {string.Join(", ", writes.Select(w => (w / 1e9).ToString("0.00")))} GB/s; "
-            + $"{array.ReadAhead.Claimed} blocks read ahead, {array.ReadAhead.Dropped} dropped.");
-        report.Add(new Figure("array", "sequential read 1 MiB blocks (cold)", "GB/s", read / 1e9, BaselineName: "raw stream 1 MiB (around it)", Baseline: stream / 1e9, GoalRatio: 0.9));
-        report.Add(new Figure("array", "sequential rewrite 1 MiB blocks + flush", "GB/s", write / 1e9, BaselineName: "raw stream 1 MiB (around it)", Baseline: stream / 1e9, GoalRatio: 0.9));
+        var slice = options.Duration / 2;
+        double read, write, stream, writeStream, poolRead, poolStream;
+        await using (var hot = await RawStream.OpenAsync(block.Length))
+        {
+            (read, stream) = await Measure.PairedThroughputAsync(1, slice, SequentialSlices, (_, i) => ReadBlock(i), (_, _) => hot.SendAsync());
+            (write, writeStream) = await Measure.PairedThroughputAsync(1, slice, SequentialSlices, (_, i) => WriteBlock(i), (_, _) => hot.SendAsync());
+        }
+
+        await array.FlushAsync();
         // The raw stream sends one cache-hot block; a donor sends the array's bytes from its pool. The same
         // stream sending consecutive blocks of an array-sized region shows what the source memory costs.
-        report.Add(new Figure("array", "sequential read 1 MiB blocks (cold), next to a stream from memory", "GB/s", read / 1e9,
-            BaselineName: $"raw stream 1 MiB from {Label(length)} of memory (around it)", Baseline: poolStream / 1e9));
+        await using (var fromMemory = await RawStream.OpenAsync(block.Length, sourceBytes: length))
+            (poolRead, poolStream) = await Measure.PairedThroughputAsync(1, slice, SequentialSlices, (_, i) => ReadBlock(i), (_, _) => fromMemory.SendAsync());
+        report.Notes.Add($"Sequential array passes, alternating with a raw 1 MiB stream in {SequentialSlices} slices of {slice.TotalSeconds:0.##} s each: "
+            + $"reads {read / 1e9:0.00} GB/s against {stream / 1e9:0.00}, rewrites {write / 1e9:0.00} against {writeStream / 1e9:0.00}, "
+            + $"reads {poolRead / 1e9:0.00} against a stream from {Label(length)} of memory {poolStream / 1e9:0.00}; "
+            + $"{array.ReadAhead.Claimed} blocks read ahead, {array.ReadAhead.Dropped} dropped.");
+        report.Add(new Figure("array", "sequential read 1 MiB blocks (cold)", "GB/s", read / 1e9, BaselineName: "raw stream 1 MiB (alternating slices)", Baseline: stream / 1e9, GoalRatio: 0.9));
+        report.Add(new Figure("array", "sequential rewrite 1 MiB blocks", "GB/s", write / 1e9, BaselineName: "raw stream 1 MiB (alternating slices)", Baseline: writeStream / 1e9, GoalRatio: 0.9));
+        report.Add(new Figure("array", "sequential read 1 MiB blocks (cold), next to a stream from memory", "GB/s", poolRead / 1e9,
+            BaselineName: $"raw stream 1 MiB from {Label(length)} of memory (alternating slices)", Baseline: poolStream / 1e9));
 
         await using var pages = await client.CreateArrayAsync<byte>(length, new RemoteArrayOptions { PageSize = 4096, CacheBytes = 1 << 20, ReadAheadPages = 0, StripeCount = options.Donors });
         // Misses of pages that hold data (written, flushed, dropped from the cache), as in a real
@@ -153,7 +159,7 @@ internal sealed class Experiments(SuiteOptions options, Report report, LocalClus
 
         pages.Read(0, one);
         int hits = options.Quick ? 200_000 : 5_000_000;
-        clock.Restart();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < hits; i++) pages.Read(0, one);
         report.Add(new Figure("array", "page hit (8-byte read)", "ns", clock.Elapsed.TotalNanoseconds / hits, HigherIsBetter: false));
     }
