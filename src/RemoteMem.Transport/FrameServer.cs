@@ -24,6 +24,10 @@ namespace RemoteMem.Transport;
 /// </summary>
 public sealed class FrameServer : IAsyncDisposable
 {
+    // Requests with at least this much payload may go to IFrameHandler.TryReceiveDirect, once their prefix is in.
+    private const int DirectPayloadBytes = 64 << 10;
+    private const int DataRequestPrefixBytes = RemoteMem.Wire.Messages.DataRequest.MaxPrefixSize;
+
     private readonly IFrameHandler _handler;
     private readonly ClusterSecret _secret;
     private readonly TransportOptions _options;
@@ -210,6 +214,8 @@ public sealed class FrameServer : IAsyncDisposable
 
     private void ReceiveAndHandle(FrameConnection connection, Socket socket, ReceiveBuffer received, SocketConnectionOutput output)
     {
+        var direct = new DirectPayload(socket, received);
+        bool declined = false; // the handler did not take the frame being received directly: wait for it whole
         // What the handshake read past its own frames comes first; then each receive's whole frames.
         while (true)
         {
@@ -222,12 +228,69 @@ public sealed class FrameServer : IAsyncDisposable
             }
 
             if (fatal) return;
+            if (frames.Length != received.Count) declined = false; // whole frames were handled: a new one starts
             received.Consume(received.Count - (int)frames.Length);
+            if (!declined && TryReceiveDirect(connection, received, direct, output, out declined)) continue;
             // Part of a frame may be left: make room for all of it (HandleFrames has checked its length).
             int needed = received.Count < FrameHeader.Size ? FrameHeader.Size : FrameHeader.Size + BinaryPrimitives.ReadInt32LittleEndian(received.Span);
+            // A frame that may be received directly needs only its prefix here (the rest bypasses the buffer).
+            if (!declined && needed - FrameHeader.Size >= DirectPayloadBytes) needed = FrameHeader.Size + DataRequestPrefixBytes;
             received.Reserve(needed, connection.MaxFrameSize);
             if (_stopping.IsCancellationRequested || received.ReceiveFrom(socket) == 0) return;
         }
+    }
+
+    // Offers a large request that has not fully arrived to the handler (IFrameHandler.TryReceiveDirect):
+    // true when it took the frame. Its header was checked by HandleFrames (magic, size), all but the version.
+    private bool TryReceiveDirect(FrameConnection connection, ReceiveBuffer received, DirectPayload direct, SocketConnectionOutput output, out bool declined)
+    {
+        declined = false;
+        if (received.Count < FrameHeader.Size) return false;
+        if (!FrameHeader.TryRead(received.Span, out var header, out _) || header.PayloadLength < DirectPayloadBytes
+            || header.Version != connection.Version || header.IsResponse || header.IsEvent || _stopping.IsCancellationRequested)
+        {
+            declined = true; // received whole, as any frame (HandleFrames answers what is wrong with it)
+            return false;
+        }
+
+        if (received.Count - FrameHeader.Size < DataRequestPrefixBytes) return false; // its prefix is not in yet
+        received.Consume(FrameHeader.Size);
+        direct.Begin(header.PayloadLength);
+        lock (output.Lock)
+        {
+            bool taken;
+            try
+            {
+                taken = _handler.TryReceiveDirect(connection, header, direct);
+            }
+            catch (WireException ex) when (!direct.Started)
+            {
+                Log.RequestRefused(_logger, connection.Id, connection.RemoteEndPoint, header.Opcode, ex.Code, ex.Message);
+                connection.RespondError(header, ex.Code, ex.Message);
+                taken = true;
+            }
+            catch (Exception ex) when (ex is not (SocketException or ObjectDisposedException or IOException or OutOfMemoryException))
+            {
+                Log.HandlerFailed(_logger, connection.Id, header.Opcode, ex);
+                // Where the stream stands is unknown once the handler took bytes: the connection goes.
+                if (direct.Started) throw new IOException($"The handler of {header.Opcode} failed in the middle of its payload.", ex);
+                connection.RespondError(header, ErrorCode.InternalError, $"Internal error handling {header.Opcode}: {ex.GetType().Name}.");
+                taken = true;
+            }
+
+            if (!taken)
+            {
+                if (direct.Started) throw new InvalidOperationException("The handler declined a direct payload after consuming part of it.");
+                received.Unconsume(FrameHeader.Size);
+                declined = true;
+                return false;
+            }
+
+            direct.SkipRest();
+            output.Flush();
+        }
+
+        return true;
     }
 
     private void Closed(FrameConnection connection)

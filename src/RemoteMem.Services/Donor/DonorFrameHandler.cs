@@ -198,37 +198,70 @@ internal sealed class DonorFrameHandler(DonorCore core, ISegmentTransport peers,
             throw new WireException(ErrorCode.NotPermitted, $"{opcode} is accepted only from the manager.");
     }
 
-    private void HandleData(FrameConnection connection, in FrameHeader header, in ReadOnlySequence<byte> payload)
+    /// <summary>
+    /// A large write whose payload is still arriving: admitted as <see cref="HandleData"/> admits it, its
+    /// bytes go from the socket straight into the pool, so the donor copies them once and the copy
+    /// overlaps the transfer (received whole first, the copy into the pool came after the last byte, on
+    /// every write's path). Anything refused goes the ordinary way, which answers it.
+    /// </summary>
+    public bool TryReceiveDirect(FrameConnection connection, in FrameHeader header, DirectPayload payload)
     {
-        Span<byte> prefix = stackalloc byte[DataRequest.MaxPrefixSize];
-        int available = (int)Math.Min(payload.Length, prefix.Length);
-        if (available < Capability.Size)
-            throw new WireException(ErrorCode.MalformedFrame, "Malformed data request: shorter than a capability.");
-        payload.Slice(0, available).CopyTo(prefix);
-        prefix = prefix[..available];
-
+        if (header.Opcode is not (Opcode.Write or Opcode.WriteVector)) return false;
+        var buffered = payload.Buffered;
         Span<WireRange> ranges = stackalloc WireRange[WireLimits.MaxVectorRanges];
-        int count = DataRequest.ReadPrefix(prefix, (int)payload.Length, header.Opcode, out var capability, ranges, out int prefixLength);
-        ranges = ranges[..count];
+        var code = Admit(connection, header, buffered[..Math.Min(buffered.Length, DataRequest.MaxPrefixSize)], payload.Remaining, ranges, out int count, out int prefixLength, out var segment, out _);
+        if (code != ErrorCode.Ok) return false;
+        try
+        {
+            payload.Skip(prefixLength);
+            foreach (var range in ranges[..count]) payload.ReceiveInto(core.Memory(segment!, range));
+            connection.Respond(header, ReadOnlySpan<byte>.Empty);
+        }
+        finally
+        {
+            segment!.ExitWrite();
+            segment.Exit();
+        }
 
+        return true;
+    }
+
+    // Decodes a data request's prefix and runs every check (the MAC once per capability per connection).
+    // On Ok the caller holds the segment (and its write admission, for a write) until it exits.
+    private ErrorCode Admit(FrameConnection connection, in FrameHeader header, ReadOnlySpan<byte> prefix, int payloadLength, Span<WireRange> ranges, out int count, out int prefixLength, out Segment? segment, out string? reason)
+    {
+        if (prefix.Length < Capability.Size)
+            throw new WireException(ErrorCode.MalformedFrame, "Malformed data request: shorter than a capability.");
+        count = DataRequest.ReadPrefix(prefix, payloadLength, header.Opcode, out var capability, ranges, out prefixLength);
         bool isWrite = header.Opcode is Opcode.Write or Opcode.WriteVector;
         var cache = connection.State as VerifiedCapability ?? (VerifiedCapability)(connection.State = new VerifiedCapability());
         var capabilityBytes = prefix[..Capability.Size];
         bool macVerified = cache.Valid && capabilityBytes.SequenceEqual(cache.Bytes);
-
-        var code = core.Authorize(capability, macVerified, isWrite ? Rights.Write : Rights.Read, ranges, out var segment, out var reason);
-        if (code != ErrorCode.Ok)
-        {
-            if (code is ErrorCode.CapabilityInvalid) cache.Valid = false;
-            DonorLog.Refused(logger, header.Opcode, connection.RemoteEndPoint, code, reason);
-            connection.RespondError(header, code, reason ?? code.ToString());
-            return;
-        }
-
-        if (!macVerified)
+        var code = core.Authorize(capability, macVerified, isWrite ? Rights.Write : Rights.Read, ranges[..count], out segment, out reason);
+        if (code == ErrorCode.CapabilityInvalid) cache.Valid = false;
+        if (code == ErrorCode.Ok && !macVerified)
         {
             capabilityBytes.CopyTo(cache.Bytes);
             cache.Valid = true;
+        }
+
+        return code;
+    }
+
+    private void HandleData(FrameConnection connection, in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        Span<byte> prefix = stackalloc byte[DataRequest.MaxPrefixSize];
+        int available = (int)Math.Min(payload.Length, prefix.Length);
+        payload.Slice(0, available).CopyTo(prefix);
+        Span<WireRange> ranges = stackalloc WireRange[WireLimits.MaxVectorRanges];
+        bool isWrite = header.Opcode is Opcode.Write or Opcode.WriteVector;
+        var code = Admit(connection, header, prefix[..available], (int)payload.Length, ranges, out int count, out int prefixLength, out var segment, out var reason);
+        ranges = ranges[..count];
+        if (code != ErrorCode.Ok)
+        {
+            DonorLog.Refused(logger, header.Opcode, connection.RemoteEndPoint, code, reason);
+            connection.RespondError(header, code, reason ?? code.ToString());
+            return;
         }
 
         try

@@ -27,6 +27,9 @@ internal sealed class ReceiveBuffer(int initialSize)
 
     public void Consume(int count) => _start += count;
 
+    /// <summary>Takes back the last <paramref name="count"/> bytes consumed (none received since).</summary>
+    public void Unconsume(int count) => _start -= count;
+
     /// <summary>Makes room for <paramref name="count"/> bytes from the first unconsumed one, growing to at most <paramref name="max"/>.</summary>
     public void Reserve(int count, int max)
     {
