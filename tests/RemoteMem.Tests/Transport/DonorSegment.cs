@@ -26,6 +26,15 @@ internal sealed class DonorSegment : IAsyncDisposable
 
     public DataConnection Connection { get; }
 
+    /// <summary>Writes <paramref name="length"/> random bytes (from <paramref name="seed"/>) at the lease's start and returns them.</summary>
+    public async Task<byte[]> WriteRandomAsync(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        await Allocation.WriteAsync(0, data);
+        return data;
+    }
+
     public static async Task<DonorSegment> StartAsync(long donorBytes, long segmentBytes, TransportOptions? options = null)
     {
         var cluster = await InProcessCluster.StartAsync(donors: 1, donorBytes: donorBytes);

@@ -17,10 +17,8 @@ public sealed class ReadAheadTests
     public async Task A_claimed_read_ahead_lands_at_its_destination_and_abandoned_or_late_ones_are_discarded()
     {
         await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 16L << 20);
-        var (allocation, target, connection) = (donor.Allocation, donor.Target, donor.Connection);
-        var data = new byte[4 << 20];
-        new Random(3).NextBytes(data);
-        await allocation.WriteAsync(0, data);
+        var (target, connection) = (donor.Target, donor.Connection);
+        var data = await donor.WriteRandomAsync(4 << 20, 3);
 
         // A vector read ahead: its ops' Local fields are offsets from the destination the claim gives.
         using var destination = new NativeBuffer(1 << 20);
@@ -63,10 +61,8 @@ public sealed class ReadAheadTests
         // A hold far longer than the test may take: the request behind must not sit it out.
         var options = new TransportOptions { ReadAheadHold = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(60) };
         await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 4L << 20, options);
-        var (allocation, target, connection) = (donor.Allocation, donor.Target, donor.Connection);
-        var data = new byte[2 << 20];
-        new Random(5).NextBytes(data);
-        await allocation.WriteAsync(0, data);
+        var (target, connection) = (donor.Target, donor.Connection);
+        var data = await donor.WriteRandomAsync(2 << 20, 5);
 
         using var destination = new NativeBuffer(1 << 20);
         using var plain = new NativeBuffer(4096);
@@ -93,10 +89,8 @@ public sealed class ReadAheadTests
         // One request slot: a slot the inline claim failed to free would stall the next request.
         var options = new TransportOptions { ReadAheadHold = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(60), MaxInFlight = 1 };
         await using var donor = await DonorSegment.StartAsync(donorBytes: 32L << 20, segmentBytes: 4L << 20, options);
-        var (allocation, target, connection) = (donor.Allocation, donor.Target, donor.Connection);
-        var data = new byte[4 << 20];
-        new Random(7).NextBytes(data);
-        await allocation.WriteAsync(0, data);
+        var (target, connection) = (donor.Target, donor.Connection);
+        var data = await donor.WriteRandomAsync(4 << 20, 7);
         using var destination = new NativeBuffer(1 << 20);
         using var plain = new NativeBuffer(4096);
 
