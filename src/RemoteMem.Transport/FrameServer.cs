@@ -280,7 +280,8 @@ public sealed class FrameServer : IAsyncDisposable
 
             if (!taken)
             {
-                if (direct.Started) throw new InvalidOperationException("The handler declined a direct payload after consuming part of it.");
+                // A handler that declines after consuming part of the payload is a bug; the stream is lost either way.
+                if (direct.Started) throw new IOException($"The handler of {header.Opcode} declined a payload after consuming part of it.");
                 received.Unconsume(FrameHeader.Size);
                 declined = true;
                 return false;
