@@ -59,10 +59,7 @@ public sealed class DirectPayload
         if (destination.Length > _remaining) throw new ArgumentOutOfRangeException(nameof(destination), "More bytes than the payload has left.");
         _started = true;
         _remaining -= destination.Length;
-        int buffered = Math.Min(_received.Count, destination.Length);
-        _received.Span[..buffered].CopyTo(destination);
-        _received.Consume(buffered);
-        destination = destination[buffered..];
+        destination = destination[_received.MoveTo(destination)..];
         if (destination.IsEmpty) return;
         // A peer that stops halfway would otherwise hold the handler (and what it guards) for good.
         _socket.ReceiveTimeout = (int)StallTimeout.TotalMilliseconds;
@@ -84,12 +81,8 @@ public sealed class DirectPayload
     /// <summary>Reads and drops what the handler left of the payload.</summary>
     internal void SkipRest()
     {
-        while (_remaining > 0)
-        {
-            if (_received.Count == 0 && _received.ReceiveFrom(_socket) == 0) throw new SocketException((int)SocketError.ConnectionReset);
-            int n = Math.Min(_remaining, _received.Count);
-            _received.Consume(n);
-            _remaining -= n;
-        }
+        int rest = _remaining;
+        _remaining = 0;
+        if (!_received.Skip(_socket, rest)) throw new SocketException((int)SocketError.ConnectionReset);
     }
 }

@@ -205,15 +205,9 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
     // `moved` counts each step as it lands, so a failure midway still says where the stream stands.
     private void ReceiveAvailable(Span<byte> destination, ref int moved)
     {
-        if (_received.Count > 0)
-        {
-            int n = Math.Min(_received.Count, destination.Length);
-            _received.Span[..n].CopyTo(destination);
-            _received.Consume(n);
-            destination = destination[n..];
-            moved += n;
-        }
-
+        int buffered = _received.MoveTo(destination);
+        destination = destination[buffered..];
+        moved += buffered;
         while (!destination.IsEmpty)
         {
             int available = _socket.Available;
@@ -580,10 +574,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
         {
             if (_received.Count > 0)
             {
-                int n = Math.Min(_received.Count, destination.Length);
-                _received.Span[..n].CopyTo(destination);
-                _received.Consume(n);
-                destination = destination[n..];
+                destination = destination[_received.MoveTo(destination)..];
             }
             else if (destination.Length >= DirectBytes)
             {
@@ -600,13 +591,7 @@ internal sealed class DataConnection : IDisposable, IThreadPoolWorkItem
 
     private void Skip(int count)
     {
-        while (count > 0)
-        {
-            if (_received.Count == 0 && _received.ReceiveFrom(_socket) == 0) throw ClosedMidFrame();
-            int n = Math.Min(count, _received.Count);
-            _received.Consume(n);
-            count -= n;
-        }
+        if (!_received.Skip(_socket, count)) throw ClosedMidFrame();
     }
 
     private ConnectionFailedException ClosedMidFrame() => new(Endpoint, "the peer closed the connection in the middle of a frame");

@@ -27,6 +27,29 @@ internal sealed class ReceiveBuffer(int initialSize)
 
     public void Consume(int count) => _start += count;
 
+    /// <summary>Moves up to <paramref name="destination"/>.Length buffered bytes into it and consumes them; returns how many.</summary>
+    public int MoveTo(Span<byte> destination)
+    {
+        int n = Math.Min(Count, destination.Length);
+        Span[..n].CopyTo(destination);
+        Consume(n);
+        return n;
+    }
+
+    /// <summary>Consumes the stream's next <paramref name="count"/> bytes, receiving as needed; false at the end of the stream.</summary>
+    public bool Skip(Socket socket, int count)
+    {
+        while (count > 0)
+        {
+            if (Count == 0 && ReceiveFrom(socket) == 0) return false;
+            int n = Math.Min(count, Count);
+            Consume(n);
+            count -= n;
+        }
+
+        return true;
+    }
+
     /// <summary>Takes back the last <paramref name="count"/> bytes consumed (none received since).</summary>
     public void Unconsume(int count) => _start -= count;
 
